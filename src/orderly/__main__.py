@@ -1,0 +1,3 @@
+from orderly.cli import main
+
+main()

@@ -1,0 +1,104 @@
+"""The `orderly` command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from typing import Annotated, NoReturn
+
+import structlog
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from orderly.config import Settings, load_settings
+from orderly.core.logging import configure_logging
+from orderly.core.migrations import upgrade_to_head
+
+app = typer.Typer(
+    name="orderly",
+    help="Orderly: a multi-tenant order-management API. Configure with APP_* variables "
+    "or a .env file (see .env.example).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+logger = structlog.get_logger("orderly.cli")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"orderly: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _settings() -> Settings:
+    """Load settings or stop with one clear line (no traceback)."""
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{str(err['msg']).removeprefix('Value error, ')}"
+            + (f" ({'.'.join(map(str, err['loc']))})" if err["loc"] else "")
+            for err in exc.errors()
+        )
+        _fail(f"invalid configuration: {reasons}")
+    configure_logging(level=settings.log_level, fmt=settings.effective_log_format)
+    return settings
+
+
+def _migrate(settings: Settings) -> None:
+    try:
+        upgrade_to_head(settings.database_url)
+    except Exception as exc:  # report the cause in one line; the details are in the log
+        logger.exception("migration_failed")
+        _fail(f"could not migrate the database: {type(exc).__name__}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[
+        bool, typer.Option(help="Restart on code changes (development only).")
+    ] = False,
+) -> None:
+    """Run the API server. In embedded mode (SQLite) it applies migrations first."""
+    settings = _settings()
+    if settings.secret_key is None:
+        # Workers (and reloads) must share one key, or tokens from one are rejected by
+        # another: generate it here and hand it down through the environment.
+        os.environ["APP_SECRET_KEY"] = secrets.token_urlsafe(48)
+        logger.warning(
+            "generated_secret_key",
+            detail="APP_SECRET_KEY is not set; generated one for this run. "
+            "Tokens will not survive a restart.",
+        )
+    if settings.is_sqlite:
+        _migrate(settings)
+    uvicorn.run(
+        "orderly.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database to the newest schema (Alembic `upgrade head`)."""
+    settings = _settings()
+    _migrate(settings)
+    typer.echo("Database is at the newest revision.")
+
+
+def main() -> NoReturn:
+    sys.exit(app())

@@ -1,0 +1,150 @@
+"""Runtime configuration, read once from the environment (prefix ``APP_``) and ``.env``.
+
+Nothing imports a global settings object: ``create_app`` builds one and passes the parts
+each component needs.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# Values people paste from tutorials; a secret equal to one of these is no secret.
+WEAK_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "secret",
+        "secret-key",
+        "your-secret-key",
+        "supersecret",
+        "password",
+        "development",
+        "test",
+    }
+)
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """Configuration that must stop the process before it serves anything."""
+
+
+def _split_list(value: object) -> object:
+    """Accept a JSON list or a comma-separated string for list settings."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+StrList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="APP_", env_file=".env", extra="ignore", case_sensitive=False
+    )
+
+    app_name: str = "Orderly"
+    environment: Environment = "development"
+    debug: bool = False
+
+    database_url: str = "sqlite+aiosqlite:///./orderly.db"
+    db_echo: bool = False
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    # Short on purpose: a request that cannot get a connection fails fast with 503
+    # instead of queueing behind a saturated pool until the client gives up.
+    db_pool_timeout: float = Field(default=5.0, gt=0)
+    db_pool_recycle: int = Field(default=1800, ge=-1)
+    db_pool_pre_ping: bool = True
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+
+    redis_url: str | None = None
+    redis_prefix: str = "orderly:"
+
+    secret_key: SecretStr | None = None
+    # Old signing keys still accepted for verification while tokens signed with them
+    # expire; new tokens are always signed with ``secret_key``.
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    password_hash_time_cost: int = Field(default=2, ge=1)
+    password_hash_memory_kib: int = Field(default=19456, ge=1024)
+    password_hash_workers: int = Field(default=2, ge=1)
+
+    cors_origins: StrList = Field(default_factory=list)
+    cors_allow_credentials: bool = False
+    allowed_hosts: StrList = Field(default_factory=lambda: ["*"])
+
+    log_format: Literal["json", "console"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    health_timeout_seconds: float = Field(default=2.0, gt=0)
+    cache_enabled: bool = True
+    cache_ttl_seconds: int = Field(default=30, ge=1)
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+
+    @field_validator("cors_origins", "allowed_hosts", "previous_secret_keys", mode="before")
+    @classmethod
+    def _lists_from_env(cls, value: object) -> object:
+        return _split_list(value)
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.environment == "production":
+            if self.debug:
+                raise SettingsError("APP_DEBUG must be off when APP_ENVIRONMENT=production")
+            secret = self.secret_key.get_secret_value() if self.secret_key else ""
+            if len(secret) < MIN_SECRET_LENGTH or secret.lower() in WEAK_SECRETS:
+                raise SettingsError(
+                    "APP_SECRET_KEY must be at least 32 random characters when "
+                    "APP_ENVIRONMENT=production (generate one with "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                )
+        if "*" in self.cors_origins and self.cors_allow_credentials:
+            raise SettingsError(
+                "APP_CORS_ORIGINS='*' cannot be combined with APP_CORS_ALLOW_CREDENTIALS=true: "
+                "browsers reject it and it would expose credentialed responses to any site"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.is_production else "console"
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The key new tokens are signed with (generated per process if none was set)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return secrets.token_urlsafe(48)
+
+    @property
+    def verification_keys(self) -> list[str]:
+        return [self.signing_key, *(k.get_secret_value() for k in self.previous_secret_keys)]
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,144 @@
+"""Engine, sessions and the declarative base.
+
+The engine is created by the app's lifespan (never at import time) and disposed on
+shutdown. Requests get one session and one transaction (see ``dependencies.py``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from orderly.config import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
+SQLITE_WRITE_OPTION = "orderly_sqlite_write"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every backend (SQLite drops the offset on its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def new_id(prefix: str) -> str:
+    """``<prefix>_`` + 24 chars of base32 (120 random bits): unguessable, URL-safe."""
+    value = int.from_bytes(secrets.token_bytes(15), "big")
+    chars = []
+    for _ in range(24):
+        value, index = divmod(value, 32)
+        chars.append(_ID_ALPHABET[index])
+    return f"{prefix}_{''.join(chars)}"
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    """WAL, foreign keys and a busy timeout; and our own BEGIN.
+
+    pysqlite's implicit transactions would start a write transaction as DEFERRED: two
+    requests that read and then write deadlock, and the loser fails at once with
+    "database is locked" regardless of the busy timeout. Writers therefore begin with
+    BEGIN IMMEDIATE (they queue on the busy timeout instead), readers with a plain BEGIN.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(SQLITE_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        engine = create_async_engine(
+            settings.database_url,
+            echo=settings.db_echo,
+            pool_pre_ping=False,
+            pool_timeout=settings.db_pool_timeout,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    return create_async_engine(
+        settings.database_url,
+        echo=settings.db_echo,
+        pool_pre_ping=settings.db_pool_pre_ping,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=settings.db_pool_recycle,
+    )
+
+
+class Database:
+    """The engine and the two session factories (read and write) of one app."""
+
+    def __init__(self, engine: AsyncEngine, *, is_sqlite: bool) -> None:
+        self.engine = engine
+        self.read_sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        write_bind = (
+            engine.execution_options(**{SQLITE_WRITE_OPTION: True}) if is_sqlite else engine
+        )
+        self.write_sessions = async_sessionmaker(
+            write_bind, expire_on_commit=False, autoflush=False
+        )
+
+    def session(self, *, write: bool) -> AsyncSession:
+        return (self.write_sessions if write else self.read_sessions)()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,42 @@
+"""Request-scoped dependencies shared by every domain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orderly.config import Settings
+from orderly.core.resources import Resources, get_resources
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction per request.
+
+    Committed when the handler returns and *before* the response is sent (the
+    dependency is function-scoped), so a failed commit becomes an error response
+    instead of a 2xx for work that was never saved. Any exception rolls back.
+    """
+    database = get_resources(request).database
+    async with database.session(write=request.method not in SAFE_METHODS) as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+AppResources = Annotated[Resources, Depends(get_resources)]
+
+
+def _settings(request: Request) -> Settings:
+    return get_resources(request).settings
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]

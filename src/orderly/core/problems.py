@@ -1,0 +1,147 @@
+"""RFC 9457 problem+json rendering and the exception handlers that use it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, cast
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.types import ExceptionHandler
+
+from orderly.core.context import request_id_var
+from orderly.core.errors import AppError, FieldError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+logger = structlog.get_logger("orderly.errors")
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def status_title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def status_code_name(status: int) -> str:
+    try:
+        return HTTPStatus(status).name
+    except ValueError:
+        return "HTTP_ERROR"
+
+
+def problem_body(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    instance: str,
+    errors: Sequence[FieldError] = (),
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": status_title(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": instance,
+        "request_id": request_id_var.get(),
+    }
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
+    return body
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    instance: str,
+    headers: Mapping[str, str] | None = None,
+    errors: Sequence[FieldError] = (),
+) -> ProblemResponse:
+    body = problem_body(status=status, code=code, detail=detail, instance=instance, errors=errors)
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def _field_errors(raw: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    return [
+        FieldError(
+            field=".".join(str(part) for part in err.get("loc", ())),
+            message=str(err.get("msg", "Invalid value")),
+            code=str(err.get("type", "invalid")),
+        )
+        for err in raw
+    ]
+
+
+async def _app_error_handler(request: Request, exc: AppError) -> Response:
+    if exc.status >= 500:
+        logger.error("app_error", code=exc.code, detail=exc.detail)
+    return problem_response(
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        instance=request.url.path,
+        headers=exc.headers,
+        errors=exc.errors,
+    )
+
+
+async def _validation_handler(request: Request, exc: RequestValidationError) -> Response:
+    errors = _field_errors(exc.errors())
+    noun = "field" if len(errors) == 1 else "fields"
+    return problem_response(
+        status=422,
+        code="VALIDATION_ERROR",
+        detail=f"The request has {len(errors)} invalid {noun}.",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+_HTTP_DETAILS = {
+    404: "No resource exists at this path.",
+    405: "This method is not allowed on this resource.",
+}
+
+
+async def _http_exception_handler(request: Request, exc: StarletteHTTPException) -> Response:
+    detail = exc.detail if isinstance(exc.detail, str) else status_title(exc.status_code)
+    if detail == status_title(exc.status_code):
+        detail = _HTTP_DETAILS.get(exc.status_code, detail)
+    return problem_response(
+        status=exc.status_code,
+        code=status_code_name(exc.status_code),
+        detail=detail,
+        instance=request.url.path,
+        headers=exc.headers,
+    )
+
+
+def register_exception_handlers(app: FastAPI) -> None:
+    """Every error a route can raise becomes problem+json.
+
+    Unhandled exceptions are not handled here: Starlette routes them to its outermost
+    ServerErrorMiddleware, outside our middleware, so the response would miss the
+    request id and security headers. ``RequestContextMiddleware`` renders those instead.
+    """
+    # Starlette types handlers as taking any Exception; each of ours takes only the
+    # class it is registered for, which is what Starlette passes.
+    handlers: dict[type[Exception], object] = {
+        AppError: _app_error_handler,
+        RequestValidationError: _validation_handler,
+        StarletteHTTPException: _http_exception_handler,
+    }
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, cast(ExceptionHandler, handler))

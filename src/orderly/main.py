@@ -1,0 +1,131 @@
+"""Application factory and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from starlette.middleware.gzip import GZipMiddleware
+
+from orderly import __version__
+from orderly.api import api_router
+from orderly.config import Settings, load_settings
+from orderly.core.database import Database, create_engine
+from orderly.core.logging import configure_logging
+from orderly.core.middleware import (
+    ProblemCORSMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    TrustedHostMiddleware,
+)
+from orderly.core.problems import register_exception_handlers
+from orderly.core.resources import Resources
+from orderly.docs import DOCS_PREFIXES, mount_docs
+from orderly.health.router import router as health_router
+from orderly.openapi import CONTACT, DESCRIPTION, LICENSE, TAGS
+
+logger = structlog.get_logger("orderly")
+
+OPENAPI_URL = "/openapi.json"
+GZIP_MINIMUM_BYTES = 1000
+
+
+def _open_resources(settings: Settings) -> Resources:
+    database = Database(create_engine(settings), is_sqlite=settings.is_sqlite)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    return Resources(settings=settings, database=database, redis=redis)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    resources = _open_resources(settings)
+    app.state.resources = resources
+    mode = "scale-out" if settings.redis_url else "embedded"
+    logger.info("startup", environment=settings.environment, mode=mode, version=__version__)
+    try:
+        yield
+    finally:
+        await resources.close()
+        logger.info("shutdown")
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Middleware, outermost first (``add_middleware`` prepends, so it is called in
+    reverse):
+
+    1. SecurityHeaders - outermost so that every response, including the 500 rendered
+       by RequestContext and the 400 of a bad Host, carries the headers.
+    2. RequestContext  - request id, timing, access line, last-resort 500; it wraps
+       everything below so rejected hosts and CORS preflights are logged and timed too.
+    3. TrustedHost     - reject a foreign Host before any work (only when restricted).
+    4. CORS            - answer preflights before routing (only when origins are set).
+    5. GZip            - innermost: compresses the body the app produced (>= 1000 B).
+    """
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    if settings.cors_origins:
+        app.add_middleware(
+            ProblemCORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-API-Key",
+                "Idempotency-Key",
+                "If-Match",
+                "If-None-Match",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "X-Request-ID",
+                "ETag",
+                "Location",
+                "Retry-After",
+                "X-Idempotent-Replayed",
+            ],
+        )
+    if settings.allowed_hosts and "*" not in settings.allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(RequestContextMiddleware)
+    docs_prefixes = () if settings.is_production else (*DOCS_PREFIXES,)
+    app.add_middleware(
+        SecurityHeadersMiddleware, hsts=settings.is_production, docs_prefixes=docs_prefixes
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(level=settings.log_level, fmt=settings.effective_log_format)
+    if settings.secret_key is None:
+        logger.warning(
+            "generated_secret_key",
+            detail="APP_SECRET_KEY is not set; generated a random one for this process. "
+            "Tokens will not survive a restart. Set APP_SECRET_KEY to keep them.",
+        )
+    docs_enabled = not settings.is_production
+    app = FastAPI(
+        title=settings.app_name,
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        contact=CONTACT,
+        license_info=LICENSE,
+        openapi_url=OPENAPI_URL if docs_enabled else None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        debug=False,
+    )
+    app.state.settings = settings
+    register_exception_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    if docs_enabled:
+        mount_docs(app, openapi_url=OPENAPI_URL)
+    _add_middleware(app, settings)
+    return app

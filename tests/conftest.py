@@ -1,0 +1,89 @@
+"""Fixtures: the backend matrix (embedded SQLite / PostgreSQL + Redis), a fresh app per
+test with its real lifespan and middleware, and an HTTP client over ASGI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from orderly.config import Settings
+from orderly.core.migrations import upgrade_to_head
+from orderly.main import create_app
+from tests.support.database import empty_all_tables
+from tests.support.services import (
+    Backend,
+    create_postgres_database,
+    delete_redis_prefix,
+    drop_postgres_database,
+    postgres_url,
+    require_redis,
+    sqlite_backend,
+)
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    """Each API test runs twice: embedded mode and scale-out mode."""
+    if request.param == "sqlite":
+        chosen = sqlite_backend(tmp_path_factory.mktemp("db"))
+        upgrade_to_head(chosen.database_url)
+        yield chosen
+        return
+    redis_url = require_redis()
+    name = create_postgres_database()
+    chosen = Backend("postgres", postgres_url(name), redis_url, f"{name}:")
+    try:
+        upgrade_to_head(chosen.database_url)
+        yield chosen
+    finally:
+        drop_postgres_database(name)
+        delete_redis_prefix(chosen.redis_prefix)
+
+
+def make_settings(backend: Backend, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": backend.database_url,
+        "redis_url": backend.redis_url,
+        "redis_prefix": backend.redis_prefix,
+        "secret_key": TEST_SECRET,
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 1024,
+        "log_level": "WARNING",
+        "log_format": "console",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(backend: Backend) -> Settings:
+    return make_settings(backend)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+        await empty_all_tables(application.state.resources.database.engine)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as ac:
+        yield ac
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,46 @@
+"""OpenAPI and the offline docs pages (SPEC "Operations")."""
+
+from __future__ import annotations
+
+import httpx
+
+from orderly.main import create_app
+from tests.conftest import make_settings
+from tests.support.services import Backend
+
+
+async def test_openapi_document_describes_the_service(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    info = document["info"]
+    assert info["title"] == "Orderly"
+    assert info["version"]
+    assert "problem+json" in info["description"]
+    assert info["contact"]["name"]
+    assert info["license"]["name"] == "MIT"
+    assert all(tag.get("description") for tag in document["tags"])
+
+
+async def test_docs_pages_load_their_assets_from_this_app(client: httpx.AsyncClient) -> None:
+    for page, asset_names in (
+        ("/docs", ("swagger-ui-bundle.js", "swagger-ui.css")),
+        ("/redoc", ("redoc.standalone.js",)),
+    ):
+        html = (await client.get(page)).text
+        assert "cdn" not in html.lower()
+        assert "fonts.googleapis" not in html
+        for name in asset_names:
+            assert f"/docs-assets/{name}" in html
+            asset = await client.get(f"/docs-assets/{name}")
+            assert asset.status_code == 200
+            assert len(asset.content) > 10_000
+
+
+async def test_docs_and_openapi_are_off_in_production(backend: Backend) -> None:
+    app = create_app(make_settings(backend, environment="production", secret_key="z" * 48))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            for path in ("/docs", "/redoc", "/openapi.json", "/docs-assets/swagger-ui.css"):
+                response = await client.get(path)
+                assert response.status_code == 404, path
+                assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,50 @@
+"""The command line, run as users run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ORDERLY = [sys.executable, "-m", "orderly"]
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
+    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
+        [*ORDERLY, *args],
+        env=clean | env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_with_a_weak_secret_refuses_to_start(tmp_path: Path) -> None:
+    result = _run(
+        ["serve", "--port", "1"],
+        {"APP_ENVIRONMENT": "production", "APP_SECRET_KEY": "changeme"},
+        tmp_path,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "APP_SECRET_KEY" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = _run(["--help"], {}, tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "migrate"):
+        assert command in result.stdout
+
+
+def test_migrate_creates_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    result = _run(["migrate"], {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert db.exists()
