@@ -48,3 +48,47 @@ def test_migrate_creates_the_database(tmp_path: Path) -> None:
     result = _run(["migrate"], {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert db.exists()
+
+
+def test_create_user_bootstraps_an_owner_and_refuses_duplicates(tmp_path: Path) -> None:
+    env = {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    assert _run(["migrate"], env, tmp_path).returncode == 0
+    args = [
+        "create-user",
+        "--tenant",
+        "Acme Co",
+        "--email",
+        "Boss@Acme.example",
+        "--role",
+        "owner",
+        "--password",
+        "long-enough-password",
+    ]
+    missing_tenant = _run(args, env, tmp_path)
+    assert missing_tenant.returncode != 0
+    assert "--create-tenant" in missing_tenant.stderr
+    created = _run([*args, "--create-tenant"], env, tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert "owner boss@acme.example" in created.stdout
+    again = _run([*args[:2], "acme-co", *args[3:]], env, tmp_path)
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_create_user_prompts_for_the_password(tmp_path: Path) -> None:
+    env = {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    assert _run(["migrate"], env, tmp_path).returncode == 0
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
+    result = subprocess.run(  # noqa: S603
+        [*ORDERLY, "create-user", "--tenant", "T", "--create-tenant", "--email", "p@t.example"],
+        env=clean | env,
+        cwd=tmp_path,
+        input="s3cret-password\ns3cret-password\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "member p@t.example" in result.stdout

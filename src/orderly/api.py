@@ -1,7 +1,22 @@
-"""The versioned API router: every domain router is mounted here under /api/v1."""
+"""The versioned API: public routes by decision, everything else behind a principal."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+
+from orderly.api_keys.router import router as api_keys_router
+from orderly.auth.dependencies import get_principal
+from orderly.auth.router import router as auth_router
+from orderly.users.router import router as users_router
+
+public_router = APIRouter()
+public_router.include_router(auth_router)
+
+# Authentication is on the parent: a route added here cannot be public by accident.
+protected_router = APIRouter(dependencies=[Depends(get_principal)])
+protected_router.include_router(users_router)
+protected_router.include_router(api_keys_router)
 
 api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(public_router)
+api_router.include_router(protected_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import sys
@@ -12,9 +13,13 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
+from orderly.auth.principal import Role
 from orderly.config import Settings, load_settings
+from orderly.core.errors import AppError
 from orderly.core.logging import configure_logging
 from orderly.core.migrations import upgrade_to_head
+from orderly.users.bootstrap import bootstrap_user
+from orderly.users.schemas import UserCreate
 
 app = typer.Typer(
     name="orderly",
@@ -98,6 +103,37 @@ def migrate() -> None:
     settings = _settings()
     _migrate(settings)
     typer.echo("Database is at the newest revision.")
+
+
+@app.command("create-user")
+def create_user(
+    tenant: Annotated[str, typer.Option(help="Tenant slug or id (or a new tenant's name).")],
+    email: Annotated[str, typer.Option(help="The user's email (their login).")],
+    role: Annotated[Role, typer.Option(help="owner, admin or member.")] = Role.MEMBER,
+    full_name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None,
+        typer.Option(help="Omit to be prompted (keeps it out of the shell history)."),
+    ] = None,
+    create_tenant: Annotated[
+        bool, typer.Option("--create-tenant", help="Create the tenant if it does not exist.")
+    ] = False,
+) -> None:
+    """Create a user from the command line, e.g. the first owner of a deployment."""
+    settings = _settings()
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(email=email, password=password, full_name=full_name or email, role=role)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    try:
+        user_id, tenant_id = asyncio.run(
+            bootstrap_user(settings, tenant, data, allow_new_tenant=create_tenant)
+        )
+    except (AppError, LookupError) as exc:
+        _fail(str(exc))
+    typer.echo(f"Created {data.role.value} {data.email} ({user_id}) in tenant {tenant_id}.")
 
 
 def main() -> NoReturn:

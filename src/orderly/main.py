@@ -12,8 +12,11 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from orderly import __version__
 from orderly.api import api_router
+from orderly.auth.passwords import PasswordHasher
+from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings, load_settings
 from orderly.core.database import Database, create_engine
+from orderly.core.kvstore import MemoryStore, RedisStore
 from orderly.core.logging import configure_logging
 from orderly.core.middleware import (
     ProblemCORSMiddleware,
@@ -21,8 +24,10 @@ from orderly.core.middleware import (
     SecurityHeadersMiddleware,
     TrustedHostMiddleware,
 )
+from orderly.core.pagination import CursorCodec
 from orderly.core.problems import register_exception_handlers
 from orderly.core.resources import Resources
+from orderly.core.tasks import TaskRunner
 from orderly.docs import DOCS_PREFIXES, mount_docs
 from orderly.health.router import router as health_router
 from orderly.openapi import CONTACT, DESCRIPTION, LICENSE, TAGS
@@ -36,7 +41,25 @@ GZIP_MINIMUM_BYTES = 1000
 def _open_resources(settings: Settings) -> Resources:
     database = Database(create_engine(settings), is_sqlite=settings.is_sqlite)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    return Resources(settings=settings, database=database, redis=redis)
+    return Resources(
+        settings=settings,
+        database=database,
+        redis=redis,
+        passwords=PasswordHasher(
+            time_cost=settings.password_hash_time_cost,
+            memory_kib=settings.password_hash_memory_kib,
+            workers=settings.password_hash_workers,
+        ),
+        access_tokens=AccessTokenCodec(
+            signing_key=settings.signing_key,
+            verification_keys=settings.verification_keys,
+            algorithm=settings.jwt_algorithm,
+            ttl_seconds=settings.access_token_ttl_seconds,
+        ),
+        cursors=CursorCodec(settings.signing_key),
+        tasks=TaskRunner(),
+        kv=RedisStore(redis, prefix=settings.redis_prefix) if redis is not None else MemoryStore(),
+    )
 
 
 @asynccontextmanager
@@ -63,7 +86,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
        everything below so rejected hosts and CORS preflights are logged and timed too.
     3. TrustedHost     - reject a foreign Host before any work (only when restricted).
     4. CORS            - answer preflights before routing (only when origins are set).
-    5. GZip            - innermost: compresses the body the app produced (>= 1000 B).
+    5. GZip            - compresses the body the app produced (>= 1000 B).
+    6. Idempotency     - innermost, inside GZip: records the uncompressed body; replays
+       are then compressed per request, and still get the id and security headers.
     """
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     if settings.cors_origins:

@@ -1,5 +1,9 @@
 """Imports every domain's models so that ``Base.metadata`` (and Alembic) sees them all."""
 
+from orderly.api_keys.models import ApiKey
+from orderly.auth.models import RefreshToken
 from orderly.core.database import Base
+from orderly.tenants.models import Tenant
+from orderly.users.models import User
 
-__all__ = ["Base"]
+__all__ = ["ApiKey", "Base", "RefreshToken", "Tenant", "User"]

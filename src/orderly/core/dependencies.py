@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.config import Settings
+from orderly.core.errors import AppError
 from orderly.core.resources import Resources, get_resources
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -25,6 +26,9 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with database.session(write=request.method not in SAFE_METHODS) as session:
         try:
             yield session
+        except AppError as exc:
+            await (session.commit() if exc.persist_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,9 @@ class AppError(Exception):
     status: int = 500
     code: str = "INTERNAL_ERROR"
     default_detail: str = "An unexpected error occurred."
+    # Errors normally roll the request's transaction back. A few must keep what was
+    # done before they were raised (revoking a stolen refresh token's family).
+    persist_changes: ClassVar[bool] = False
 
     def __init__(
         self,

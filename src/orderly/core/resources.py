@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
+from orderly.auth.passwords import PasswordHasher
+from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings
 from orderly.core.database import Database
+from orderly.core.kvstore import KeyValueStore
+from orderly.core.pagination import CursorCodec
+from orderly.core.tasks import TaskRunner
 
 
 @dataclass(slots=True)
@@ -16,8 +21,15 @@ class Resources:
     settings: Settings
     database: Database
     redis: Redis | None
+    passwords: PasswordHasher
+    access_tokens: AccessTokenCodec
+    cursors: CursorCodec
+    tasks: TaskRunner
+    kv: KeyValueStore
 
     async def close(self) -> None:
+        await self.tasks.drain()
+        self.passwords.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()

@@ -1,0 +1,97 @@
+"""API keys: issued by owners and admins, shown once, stored as SHA-256, revocable."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orderly.api_keys.exceptions import ApiKeyNotFoundError
+from orderly.api_keys.models import ApiKey
+from orderly.api_keys.repository import ApiKeyRepository, find_key_by_hash, touch_last_used
+from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from orderly.auth.principal import Principal, Scope
+from orderly.auth.tokens import hash_token
+from orderly.core.database import new_id, utcnow
+from orderly.core.pagination import CursorCodec, Page
+
+KEY_PREFIX = "sk_"
+VISIBLE_PREFIX_LENGTH = 11  # "sk_" + 8 characters
+CURSOR_KIND = "api-keys"
+# last_used_at is informational; refreshing it at most this often keeps API-key
+# requests from turning into a write each.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+class ApiKeyService:
+    def __init__(self, session: AsyncSession, principal: Principal, cursors: CursorCodec) -> None:
+        self.session = session
+        self.principal = principal
+        self.cursors = cursors
+        self.repo = ApiKeyRepository(session, principal.tenant_id)
+
+    async def create(self, data: ApiKeyCreate) -> ApiKeyCreated:
+        raw = generate_key()
+        key = await self.repo.add(
+            ApiKey(
+                id=new_id("key"),
+                name=data.name,
+                prefix=raw[:VISIBLE_PREFIX_LENGTH],
+                key_hash=hash_token(raw),
+                scopes=[scope.value for scope in data.scopes],
+                created_by=self.principal.user_id,
+                expires_at=data.expires_at,
+            )
+        )
+        return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=raw)
+
+    async def list(self, *, limit: int, cursor: str | None) -> Page[ApiKeyRead]:
+        after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
+        rows, last = await self.repo.page(self.repo.live(), after, limit)
+        return Page[ApiKeyRead](
+            items=[ApiKeyRead.model_validate(row) for row in rows],
+            next_cursor=self.cursors.encode(CURSOR_KIND, last) if last else None,
+        )
+
+    async def revoke(self, key_id: str) -> ApiKey:
+        key = await self.repo.get(key_id)
+        if key is None or key.revoked_at is not None:
+            raise ApiKeyNotFoundError(key_id)
+        key.revoked_at = utcnow()
+        await self.session.flush()
+        return key
+
+
+async def authenticate_api_key(session: AsyncSession, raw: str) -> ApiKey | None:
+    """The live key behind a raw value, or None (unknown, revoked or expired)."""
+    if not raw.startswith(KEY_PREFIX):
+        return None
+    key = await find_key_by_hash(session, hash_token(raw))
+    now = utcnow()
+    if key is None or key.revoked_at is not None:
+        return None
+    if key.expires_at is not None and key.expires_at <= now:
+        return None
+    return key
+
+
+def principal_for_key(key: ApiKey) -> Principal:
+    return Principal(
+        tenant_id=key.tenant_id,
+        api_key_id=key.id,
+        scopes=frozenset(Scope(s) for s in key.scopes if s in Scope._value2member_map_),
+    )
+
+
+def last_used_is_stale(key: ApiKey) -> bool:
+    return key.last_used_at is None or key.last_used_at < utcnow() - LAST_USED_RESOLUTION
+
+
+async def record_use(session: AsyncSession, key_id: str) -> None:
+    now = utcnow()
+    await touch_last_used(session, key_id, now, now - LAST_USED_RESOLUTION)

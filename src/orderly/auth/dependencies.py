@@ -1,0 +1,127 @@
+"""Resolving and authorizing the caller.
+
+``get_principal`` is the single place where credentials become a ``Principal``;
+``require_role`` and ``require_scope`` build the typed guards routes declare.
+Access tokens are verified without a database query; API keys are looked up by hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from orderly.api_keys.service import (
+    authenticate_api_key,
+    last_used_is_stale,
+    principal_for_key,
+    record_use,
+)
+from orderly.auth.exceptions import (
+    ApiKeyNotAllowedError,
+    InvalidApiKeyError,
+    InvalidTokenError,
+    MissingCredentialsError,
+    RoleRequiredError,
+)
+from orderly.auth.principal import Principal, Role, Scope
+from orderly.auth.sessions import access_revoked
+from orderly.auth.tokens import InvalidTokenError as TokenRejected
+from orderly.core.database import Database
+from orderly.core.dependencies import DbSession
+from orderly.core.errors import InsufficientScopeError
+from orderly.core.resources import Resources, get_resources
+
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/login",
+    auto_error=False,
+    scheme_name="Bearer",
+    description="Access token from `POST /api/v1/auth/login`.",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="`sk_...` key from `POST /api/v1/api-keys`.",
+)
+
+
+async def _from_access_token(resources: Resources, token: str) -> Principal:
+    try:
+        claims = resources.access_tokens.verify(token)
+    except TokenRejected as exc:
+        raise InvalidTokenError from exc
+    if await access_revoked(resources.kv, claims.user_id, claims.issued_at):
+        raise InvalidTokenError("The access token was revoked; log in or refresh again.")
+    return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, role=claims.role)
+
+
+async def _record_use(database: Database, key_id: str) -> None:
+    async with database.session(write=True) as session:
+        await record_use(session, key_id)
+        await session.commit()
+
+
+async def _from_api_key(resources: Resources, session: DbSession, raw: str) -> Principal:
+    key = await authenticate_api_key(session, raw)
+    if key is None:
+        raise InvalidApiKeyError
+    if last_used_is_stale(key):
+        # After the response, in its own short transaction: a read request stays a read.
+        resources.tasks.spawn("api-key-last-used", _record_use(resources.database, key.id))
+    return principal_for_key(key)
+
+
+async def get_principal(
+    request: Request,
+    session: DbSession,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    resources = get_resources(request)
+    if token is not None:
+        return await _from_access_token(resources, token)
+    if api_key is not None:
+        return await _from_api_key(resources, session, api_key)
+    if "authorization" in request.headers:
+        raise InvalidTokenError("Use 'Authorization: Bearer <access token>'.")
+    raise MissingCredentialsError
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+PrincipalGuard = Callable[[Principal], Awaitable[Principal]]
+
+
+def require_role(*roles: Role) -> PrincipalGuard:
+    """Users with one of ``roles``; API keys are refused (they have no role)."""
+    allowed = frozenset(roles)
+
+    async def guard(principal: CurrentPrincipal) -> Principal:
+        if principal.is_api_key:
+            raise ApiKeyNotAllowedError
+        if principal.role not in allowed:
+            raise RoleRequiredError
+        return principal
+
+    return guard
+
+
+def require_scope(scope: Scope, *, roles: tuple[Role, ...] = tuple(Role)) -> PrincipalGuard:
+    """API keys holding ``scope``, or users with one of ``roles``."""
+    allowed = frozenset(roles)
+
+    async def guard(principal: CurrentPrincipal) -> Principal:
+        if principal.is_api_key:
+            if scope not in principal.scopes:
+                raise InsufficientScopeError(scope.value)
+        elif principal.role not in allowed:
+            raise RoleRequiredError
+        return principal
+
+    return guard
+
+
+AnyUser = Annotated[Principal, Depends(require_role(*Role))]
+Staff = Annotated[Principal, Depends(require_role(Role.OWNER, Role.ADMIN))]

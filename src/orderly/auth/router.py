@@ -1,0 +1,66 @@
+"""Public authentication routes: the only API routes that take no credentials."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from orderly.auth.schemas import RefreshRequest, RegisterRequest, Registration, TokenPair
+from orderly.auth.service import AuthService
+from orderly.core.dependencies import AppResources, DbSession
+from orderly.core.responses import problems
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def get_auth_service(session: DbSession, resources: AppResources) -> AuthService:
+    return AuthService(
+        session,
+        resources.passwords,
+        resources.access_tokens,
+        resources.settings.refresh_token_ttl_seconds,
+    )
+
+
+Auth = Annotated[AuthService, Depends(get_auth_service)]
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a tenant (plan free) and its owner",
+    responses=problems(409),
+)
+async def register(body: RegisterRequest, auth: Auth) -> Registration:
+    return await auth.register(body)
+
+
+@router.post(
+    "/login",
+    summary="Exchange email and password for tokens (OAuth2 password form)",
+    responses=problems(401),
+)
+async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Auth) -> TokenPair:
+    return await auth.login(form.username, form.password)
+
+
+@router.post(
+    "/refresh",
+    summary="Rotate a refresh token into a new token pair",
+    description="Each refresh token works once. Presenting a spent one again revokes "
+    "every token of that login session (401 `REFRESH_TOKEN_REUSED`).",
+    responses=problems(401),
+)
+async def refresh(body: RefreshRequest, auth: Auth) -> TokenPair:
+    return await auth.refresh(body.refresh_token)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke the session of a refresh token",
+)
+async def logout(body: RefreshRequest, auth: Auth) -> None:
+    await auth.logout(body.refresh_token)

@@ -1,0 +1,85 @@
+"""Registration, login, token refresh and logout."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orderly.auth.exceptions import InvalidCredentialsError, InvalidRefreshTokenError
+from orderly.auth.passwords import PasswordHasher
+from orderly.auth.principal import Role
+from orderly.auth.schemas import RegisterRequest, Registration, TokenPair
+from orderly.auth.sessions import RefreshTokens
+from orderly.auth.tokens import AccessTokenCodec
+from orderly.tenants.schemas import TenantRead
+from orderly.tenants.service import create_tenant
+from orderly.users.models import User
+from orderly.users.schemas import UserCreate, UserRead
+from orderly.users.service import create_user_in_tenant, find_user_by_email, find_user_by_id
+
+
+class AuthService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        passwords: PasswordHasher,
+        access_tokens: AccessTokenCodec,
+        refresh_ttl_seconds: int,
+    ) -> None:
+        self.session = session
+        self.passwords = passwords
+        self.access_tokens = access_tokens
+        self.refresh_tokens = RefreshTokens(session, refresh_ttl_seconds)
+
+    async def register(self, data: RegisterRequest) -> Registration:
+        """A new tenant (plan free) and its owner, in the request's one transaction."""
+        tenant = await create_tenant(self.session, data.tenant_name)
+        user = await create_user_in_tenant(
+            self.session,
+            self.passwords,
+            tenant.id,
+            UserCreate(
+                email=data.email,
+                password=data.password,
+                full_name=data.full_name,
+                role=Role.OWNER,
+            ),
+        )
+        return Registration(
+            tenant=TenantRead.model_validate(tenant), user=UserRead.model_validate(user)
+        )
+
+    async def login(self, email: str, password: str) -> TokenPair:
+        user = await find_user_by_email(self.session, email.strip().lower())
+        # Verify even when the user is unknown (against a dummy hash): the answer takes
+        # the same time either way, so timing does not reveal which emails exist.
+        valid, new_hash = await self.passwords.verify(
+            password, user.password_hash if user else None
+        )
+        if user is None or not valid or not user.is_active:
+            raise InvalidCredentialsError
+        if new_hash is not None:
+            user.password_hash = new_hash
+        return await self._pair(user, family_id=None)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        grant = await self.refresh_tokens.consume(refresh_token)
+        user = await find_user_by_id(self.session, grant.user_id)
+        if user is None or not user.is_active or user.tenant_id != grant.tenant_id:
+            raise InvalidRefreshTokenError
+        return await self._pair(user, family_id=grant.family_id)
+
+    async def logout(self, refresh_token: str) -> None:
+        await self.refresh_tokens.revoke(refresh_token)
+
+    async def _pair(self, user: User, family_id: str | None) -> TokenPair:
+        refresh = await self.refresh_tokens.issue(
+            user_id=user.id, tenant_id=user.tenant_id, family_id=family_id
+        )
+        access = self.access_tokens.issue(
+            user_id=user.id, tenant_id=user.tenant_id, role=user.role
+        )
+        return TokenPair(
+            access_token=access,
+            expires_in=self.access_tokens.ttl_seconds,
+            refresh_token=refresh,
+        )

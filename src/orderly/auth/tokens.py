@@ -1,0 +1,93 @@
+"""Access tokens (JWT, PyJWT) and opaque refresh tokens.
+
+Signing uses one key; verification tries the current key and then the previous ones,
+so a key can be rotated without logging everyone out (see README, "Key rotation").
+Only the configured algorithm is accepted, which also rules out ``alg: none``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from orderly.auth.principal import Role
+
+REQUIRED_CLAIMS = ["sub", "tid", "role", "jti", "iat", "exp"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str
+    tenant_id: str
+    role: Role
+    issued_at: float
+
+
+class InvalidTokenError(Exception):
+    """The token is malformed, tampered with, expired or signed with an unknown key."""
+
+
+class AccessTokenCodec:
+    def __init__(
+        self, *, signing_key: str, verification_keys: list[str], algorithm: str, ttl_seconds: int
+    ) -> None:
+        self._signing_key = signing_key
+        self._verification_keys = verification_keys
+        self._algorithm = algorithm
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, *, user_id: str, tenant_id: str, role: Role) -> str:
+        # iat with millisecond precision (NumericDate may be fractional, RFC 7519 §2):
+        # revocations compare against it, and whole seconds would let a token issued
+        # just before a demotion, in the same second, survive it.
+        now = round(time.time(), 3)
+        claims = {
+            "sub": user_id,
+            "tid": tenant_id,
+            "role": role.value,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": int(now) + self.ttl_seconds,
+        }
+        return jwt.encode(claims, self._signing_key, algorithm=self._algorithm)
+
+    def verify(self, token: str) -> AccessClaims:
+        for key in self._verification_keys:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[self._algorithm],
+                    options={"require": REQUIRED_CLAIMS},
+                )
+            except jwt.InvalidSignatureError:
+                continue  # maybe signed with a previous key
+            except jwt.PyJWTError as exc:
+                raise InvalidTokenError(type(exc).__name__) from exc
+            return _claims(claims)
+        raise InvalidTokenError("InvalidSignatureError")
+
+
+def _claims(raw: dict[str, object]) -> AccessClaims:
+    try:
+        return AccessClaims(
+            user_id=str(raw["sub"]),
+            tenant_id=str(raw["tid"]),
+            role=Role(str(raw["role"])),
+            issued_at=float(raw["iat"]),  # type: ignore[arg-type]
+        )
+    except (ValueError, TypeError) as exc:
+        raise InvalidTokenError("bad claims") from exc
+
+
+def new_refresh_token() -> str:
+    return f"rt_{secrets.token_urlsafe(32)}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

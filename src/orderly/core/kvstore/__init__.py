@@ -1,0 +1,12 @@
+"""A small async key-value store: locks, counters and short-lived records.
+
+Idempotency records, token revocations, and later cached reads and rate-limit counters
+go through it. Embedded mode gets ``MemoryStore`` (one process); scale-out mode gets
+``RedisStore``, so what one API process decides holds for all of them.
+"""
+
+from orderly.core.kvstore.base import KeyValueStore
+from orderly.core.kvstore.memory import MemoryStore
+from orderly.core.kvstore.redis_store import RedisStore
+
+__all__ = ["KeyValueStore", "MemoryStore", "RedisStore"]

@@ -1,0 +1,35 @@
+"""The interface every store implements."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class KeyValueStore(Protocol):
+    """Bytes under string keys, each with a time to live in milliseconds (> 0).
+
+    ``set_if_absent`` and ``incr`` are atomic: of N concurrent callers on one key,
+    exactly one creates it. That is what makes them usable as a lock and as a
+    rate-limit counter.
+    """
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_ms: int) -> None: ...
+
+    async def set_if_absent(self, key: str, value: bytes, ttl_ms: int) -> bool:
+        """Store ``value`` only if ``key`` holds nothing; True when it was stored."""
+        ...
+
+    async def delete(self, *keys: str) -> None: ...
+
+    async def incr(self, key: str, ttl_ms: int) -> int:
+        """Add one and return the new value; a new counter starts at 1 and expires
+        ``ttl_ms`` after its creation (later increments do not extend it)."""
+        ...
+
+
+def check_ttl(ttl_ms: int) -> None:
+    # Redis rejects a zero or negative PX; refuse it everywhere so both stores agree.
+    if ttl_ms <= 0:
+        raise ValueError(f"ttl_ms must be positive, got {ttl_ms}")

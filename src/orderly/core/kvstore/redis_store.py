@@ -1,0 +1,49 @@
+"""Redis-backed store for scale-out mode: one view of every key across API processes."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from orderly.core.kvstore.base import check_ttl
+
+
+class RedisStore:
+    """Every key is namespaced by ``prefix`` (``APP_REDIS_PREFIX``), so several
+    deployments or test sessions can share one Redis. The client is owned (and closed)
+    by whoever created it."""
+
+    def __init__(self, client: Redis, *, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return f"{self._prefix}{key}"
+
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | str | None = await self._client.get(self._key(key))
+        # A client built with decode_responses=True hands back str; the contract is bytes.
+        return value.encode() if isinstance(value, str) else value
+
+    async def set(self, key: str, value: bytes, ttl_ms: int) -> None:
+        check_ttl(ttl_ms)
+        await self._client.set(self._key(key), value, px=ttl_ms)
+
+    async def set_if_absent(self, key: str, value: bytes, ttl_ms: int) -> bool:
+        check_ttl(ttl_ms)
+        return bool(await self._client.set(self._key(key), value, px=ttl_ms, nx=True))
+
+    async def delete(self, *keys: str) -> None:
+        if keys:  # DEL with no key is a Redis error
+            await self._client.delete(*(self._key(key) for key in keys))
+
+    async def incr(self, key: str, ttl_ms: int) -> int:
+        check_ttl(ttl_ms)
+        name = self._key(key)
+        # MULTI/EXEC: "create at 0 with an expiry" and "add one" run as one step, so a
+        # counter never exists without its expiry (INCR keeps an existing TTL). Works on
+        # any Redis version, unlike PEXPIRE NX (7.0+).
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.set(name, 0, px=ttl_ms, nx=True)
+            pipe.incr(name)
+            _, count = await pipe.execute()
+        return int(count)

@@ -1,0 +1,90 @@
+"""Cursor pagination shared by every list.
+
+A cursor is the (created_at, id) of the last row of a page, bound to the list it came
+from and signed with HMAC, so a client can neither forge one nor carry it to another
+list. Pages are keyset queries on ``(created_at DESC, id DESC)``: stable under
+concurrent inserts (new rows sort before the cursor and never shift a page).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from orderly.core.errors import FieldError, ValidationFailedError
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100).", examples=[20])]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=512, description="`next_cursor` of the previous page; omit for the first."),
+]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    created_at: datetime
+    id: str
+
+
+class InvalidCursorError(ValidationFailedError):
+    code = "INVALID_CURSOR"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The cursor is malformed or was not issued for this list.",
+            errors=[FieldError("query.cursor", "Invalid or tampered cursor", "invalid_cursor")],
+        )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class CursorCodec:
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(b"orderly-cursor:" + secret.encode()).digest()
+
+    def _sign(self, kind: str, payload: bytes) -> bytes:
+        return hmac.new(self._key, kind.encode() + b"\x00" + payload, hashlib.sha256).digest()[:16]
+
+    def encode(self, kind: str, position: Position) -> str:
+        payload = json.dumps(
+            [position.created_at.isoformat(), position.id], separators=(",", ":")
+        ).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(kind, payload))}"
+
+    def decode(self, kind: str, cursor: str) -> Position:
+        try:
+            payload_text, signature_text = cursor.split(".", 1)
+            payload = _unb64(payload_text)
+            if not hmac.compare_digest(_unb64(signature_text), self._sign(kind, payload)):
+                raise InvalidCursorError
+            created_at, row_id = json.loads(payload)
+            return Position(datetime.fromisoformat(created_at), str(row_id))
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidCursorError from exc

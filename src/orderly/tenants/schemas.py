@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from orderly.auth.principal import Plan
+from orderly.core.schemas import ReadSchema
+
+
+class TenantRead(ReadSchema):
+    id: str
+    slug: str
+    name: str
+    plan: Plan
+    created_at: datetime

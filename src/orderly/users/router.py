@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from orderly.auth.dependencies import AnyUser, Staff
+from orderly.auth.principal import Principal
+from orderly.core.dependencies import AppResources, DbSession
+from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.responses import AUTHENTICATED, problems
+from orderly.users.schemas import UserCreate, UserRead, UserUpdate
+from orderly.users.service import UserContext, UserService
+
+router = APIRouter(prefix="/users", tags=["users"], responses=AUTHENTICATED)
+
+
+def _service(session: DbSession, principal: Principal, resources: AppResources) -> UserService:
+    settings = resources.settings
+    context = UserContext(
+        passwords=resources.passwords,
+        cursors=resources.cursors,
+        kv=resources.kv,
+        access_ttl_seconds=settings.access_token_ttl_seconds,
+        refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+    )
+    return UserService(session, principal, context)
+
+
+def staff_service(session: DbSession, principal: Staff, resources: AppResources) -> UserService:
+    return _service(session, principal, resources)
+
+
+def self_service(session: DbSession, principal: AnyUser, resources: AppResources) -> UserService:
+    return _service(session, principal, resources)
+
+
+StaffUsers = Annotated[UserService, Depends(staff_service)]
+SelfUsers = Annotated[UserService, Depends(self_service)]
+
+
+@router.get("/me", summary="The calling user")
+async def me(users: SelfUsers) -> UserRead:
+    return UserRead.model_validate(await users.me())
+
+
+@router.get("", summary="List the tenant's users (owners and admins)")
+async def list_users(
+    users: StaffUsers, limit: Limit = 20, cursor: Cursor = None
+) -> Page[UserRead]:
+    return await users.list(limit=limit, cursor=cursor)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a user to the tenant",
+    description="Only an owner may create another owner.",
+    responses=problems(409),
+)
+async def create_user(body: UserCreate, users: StaffUsers) -> UserRead:
+    return UserRead.model_validate(await users.create(body))
+
+
+@router.get("/{user_id}", summary="One user", responses=problems(404))
+async def get_user(user_id: str, users: StaffUsers) -> UserRead:
+    return UserRead.model_validate(await users.get(user_id))
+
+
+@router.patch(
+    "/{user_id}",
+    summary="Change a user's name, role or active flag",
+    description="Role changes need an owner. The last active owner can be neither "
+    "demoted nor deactivated (409 `LAST_OWNER`). Demoting or deactivating a user ends "
+    "their sessions at once.",
+    responses=problems(404, 409),
+)
+async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> UserRead:
+    return UserRead.model_validate(await users.update(user_id, body))
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Deactivate a user (their tokens stop working at once)",
+    responses=problems(404, 409),
+)
+async def deactivate_user(user_id: str, users: StaffUsers) -> None:
+    await users.deactivate(user_id)

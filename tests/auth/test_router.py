@@ -1,0 +1,206 @@
+"""Registration, login, tokens (SPEC "Authentication and tenancy")."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import httpx
+import jwt
+import pytest
+from jwt.warnings import InsecureKeyLengthWarning
+
+from orderly.main import create_app
+from tests.conftest import TEST_SECRET, make_settings
+from tests.support.api import PASSWORD, Account, login, register, unique_email
+from tests.support.services import Backend
+
+
+def _assert_401(response: httpx.Response, code: str | None = None) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["content-type"] == "application/problem+json"
+    if code is not None:
+        assert response.json()["code"] == code
+
+
+async def test_register_creates_a_free_tenant_and_its_owner(client: httpx.AsyncClient) -> None:
+    email = unique_email()
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "tenant_name": "Acme Ltd",
+            "email": email.upper(),
+            "password": PASSWORD,
+            "full_name": "Ada",
+        },
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["tenant"]["plan"] == "free"
+    assert body["tenant"]["slug"] == "acme-ltd"
+    assert body["tenant"]["id"].startswith("ten_")
+    assert body["user"]["role"] == "owner"
+    assert body["user"]["email"] == email
+    assert body["user"]["id"].startswith("usr_")
+    assert "password" not in response.text
+
+
+async def test_a_duplicate_email_is_409_whatever_its_case(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "tenant_name": "Other",
+            "email": owner.email.upper(),
+            "password": PASSWORD,
+            "full_name": "Eve",
+        },
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "EMAIL_TAKEN"
+
+
+async def test_a_short_password_is_a_422_naming_the_field(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"tenant_name": "T", "email": unique_email(), "password": "short", "full_name": "S"},
+    )
+    assert response.status_code == 422
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert fields == ["body.password"]
+
+
+async def test_login_returns_a_bearer_token_pair(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    response = await login(client, owner.email)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 900
+    assert body["refresh_token"].startswith("rt_")
+    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"])
+    assert {"sub", "tid", "role", "jti", "iat", "exp"} <= set(claims)
+    assert claims["tid"] == owner.tenant_id
+    me = await client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert me.json()["id"] == owner.user_id
+
+
+async def test_unknown_email_and_wrong_password_get_the_same_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await register(client)
+    wrong_password = await login(client, owner.email, "not-the-password")
+    unknown_email = await login(client, unique_email("ghost"), PASSWORD)
+    for response in (wrong_password, unknown_email):
+        _assert_401(response, "INVALID_CREDENTIALS")
+    first, second = wrong_password.json(), unknown_email.json()
+    first.pop("request_id")
+    second.pop("request_id")
+    assert first == second
+    assert wrong_password.headers.keys() == unknown_email.headers.keys()
+
+
+def _forge(claims: dict[str, object], key: str = TEST_SECRET, alg: str = "HS256") -> str:
+    with warnings.catch_warnings():
+        # Forging with a short key for HS512 on purpose: the point is the wrong algorithm.
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        return jwt.encode(claims, key, algorithm=alg)
+
+
+async def _tokens_to_reject(owner: Account) -> dict[str, str]:
+    now = int(time.time())
+    good = {
+        "sub": owner.user_id,
+        "tid": owner.tenant_id,
+        "role": "owner",
+        "jti": "x",
+        "iat": now,
+        "exp": now + 600,
+    }
+    header, payload, signature = owner.access_token.split(".")
+    unsigned = jwt.encode(good, None, algorithm="none")
+    return {
+        "malformed": "not-a-jwt",
+        "tampered": f"{header}.{payload[:-2]}xx.{signature}",
+        "expired": _forge(good | {"iat": now - 1000, "exp": now - 10}),
+        "alg none": unsigned,
+        "other key": _forge(good, key="another-secret-that-is-long-enough-000000"),
+        "other algorithm": _forge(good, alg="HS512"),
+        "missing claims": _forge({"sub": owner.user_id, "exp": now + 600}),
+    }
+
+
+async def test_bad_tokens_are_401_with_www_authenticate(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    for name, token in (await _tokens_to_reject(owner)).items():
+        response = await client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 401, name
+        assert response.headers["www-authenticate"] == "Bearer", name
+    _assert_401(await client.get("/api/v1/users/me"), "NOT_AUTHENTICATED")
+    _assert_401(await client.get("/api/v1/users/me", headers={"Authorization": "Basic abc"}))
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    first = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    assert first.status_code == 200
+    rotated = first.json()["refresh_token"]
+    assert rotated != owner.refresh_token
+    reuse = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    _assert_401(reuse, "REFRESH_TOKEN_REUSED")
+    # The thief's reuse also kills the legitimate, newer token of that family.
+    after = await client.post("/api/v1/auth/refresh", json={"refresh_token": rotated})
+    _assert_401(after, "INVALID_REFRESH_TOKEN")
+
+
+async def test_a_new_login_is_a_separate_family(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    other_session = (await login(client, owner.email)).json()["refresh_token"]
+    await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    still_fine = await client.post("/api/v1/auth/refresh", json={"refresh_token": other_session})
+    assert still_fine.status_code == 200
+
+
+async def test_logout_revokes_the_refresh_token(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    response = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": owner.refresh_token}
+    )
+    assert response.status_code == 204
+    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh_token})
+    _assert_401(again)
+
+
+async def test_unknown_refresh_token_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/refresh", json={"refresh_token": "rt_made_up"})
+    _assert_401(response, "INVALID_REFRESH_TOKEN")
+
+
+@pytest.mark.parametrize("wrapper", ["current", "previous"])
+async def test_keys_rotate_without_logging_anyone_out(backend: Backend, wrapper: str) -> None:
+    old_key = "old-signing-key-that-is-definitely-long-enough"
+    new_key = "new-signing-key-that-is-definitely-long-enough"
+    before = create_app(make_settings(backend, secret_key=old_key))
+    async with (
+        before.router.lifespan_context(before),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=before), base_url="http://t"
+        ) as client,
+    ):
+        owner = await register(client)
+    previous = old_key if wrapper == "previous" else ""
+    after = create_app(make_settings(backend, secret_key=new_key, previous_secret_keys=previous))
+    async with (
+        after.router.lifespan_context(after),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=after), base_url="http://t") as client,
+    ):
+        response = await client.get("/api/v1/users/me", headers=owner.headers)
+        assert response.status_code == (200 if wrapper == "previous" else 401)
+        fresh = (await login(client, owner.email)).json()["access_token"]
+        assert jwt.decode(fresh, new_key, algorithms=["HS256"])["sub"] == owner.user_id

@@ -1,0 +1,104 @@
+"""Who may call what: one table, every guarded route x every kind of principal.
+
+Columns: owner, admin, member, an API key holding the route's scope (key+), and an
+API key holding every scope but that one (key-). A route that takes no API key has
+no scope; both key columns then expect 403.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from orderly.config import Settings
+from orderly.main import create_app
+from tests.support.api import PASSWORD, unique_email
+from tests.support.world import build_world
+
+PRINCIPALS = ("owner", "admin", "member", "key+", "key-")
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    scope: str | None
+    expected: tuple[int, int, int, int, int]
+    body: Any = None
+
+
+def _new_user() -> dict[str, str]:
+    return {"email": unique_email(), "password": PASSWORD, "full_name": "New", "role": "member"}
+
+
+MATRIX: dict[str, Case] = {
+    "users.me": Case("GET", "/api/v1/users/me", None, (200, 200, 200, 403, 403)),
+    "users.list": Case("GET", "/api/v1/users", None, (200, 200, 403, 403, 403)),
+    "users.create": Case("POST", "/api/v1/users", None, (201, 201, 403, 403, 403), _new_user),
+    "users.get": Case("GET", "/api/v1/users/{user_id}", None, (200, 200, 403, 403, 403)),
+    "users.patch": Case(
+        "PATCH",
+        "/api/v1/users/{user_id}",
+        None,
+        (200, 200, 403, 403, 403),
+        {"full_name": "Renamed"},
+    ),
+    "users.delete": Case("DELETE", "/api/v1/users/{user_id}", None, (204, 204, 403, 403, 403)),
+    "api_keys.create": Case(
+        "POST",
+        "/api/v1/api-keys",
+        None,
+        (201, 201, 403, 403, 403),
+        {"name": "k", "scopes": ["read:items"]},
+    ),
+    "api_keys.list": Case("GET", "/api/v1/api-keys", None, (200, 200, 403, 403, 403)),
+    "api_keys.delete": Case(
+        "DELETE", "/api/v1/api-keys/{key_id}", None, (204, 204, 403, 403, 403)
+    ),
+}
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("route", list(MATRIX))
+async def test_permission_matrix(client: httpx.AsyncClient, route: str, principal: str) -> None:
+    case = MATRIX[route]
+    world = await build_world(client)
+    headers = await world.headers_for(principal, case.scope)
+    body = case.body() if callable(case.body) else case.body
+    response = await client.request(
+        case.method, case.path.format(**world.ids), headers=headers, json=body
+    )
+    expected = case.expected[PRINCIPALS.index(principal)]
+    assert response.status_code == expected, response.text
+    if expected == 403 and principal == "key-" and case.scope is not None:
+        assert response.json()["code"] == "INSUFFICIENT_SCOPE"
+
+
+PUBLIC = {
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+}
+
+
+def _normalise(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_every_api_route_is_in_the_matrix_or_public() -> None:
+    """A new route fails this test until someone decides who may call it."""
+    app = create_app(Settings(_env_file=None))
+    routes = {
+        (method, _normalise(route.path))
+        for route in app.routes
+        if isinstance(route, APIRoute) and route.path.startswith("/api/v1")
+        for method in route.methods or ()
+    }
+    covered = {(case.method, _normalise(case.path)) for case in MATRIX.values()}
+    assert routes - covered - PUBLIC == set()
