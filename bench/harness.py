@@ -1,0 +1,158 @@
+"""Orchestration: start the servers, seed, run the phases, collect peak RSS, clean up."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.options import Options
+from bench.out import say, warn
+from bench.procs import PeakRss, Server, peak_rss, stop, wait_ready
+from bench.runner import Runner
+from bench.scenarios import Scenario, System, scenarios
+from bench.seed import Principal, discover, seed_orderly
+from bench.servers import (
+    REDIS_URL,
+    OrderlyConfig,
+    migrate,
+    start_baseline,
+    start_orderly,
+)
+from bench.stores import (
+    PG_APP_URL,
+    create_database,
+    delete_redis_prefix,
+    drop_database,
+    new_database_name,
+)
+
+
+@dataclass
+class Run:
+    opts: Options
+    stack: ExitStack
+    log_dir: Path
+    runner: Runner
+    rss: dict[str, PeakRss | None] = field(default_factory=dict)
+
+
+def _quietly(what: str, action: Callable[[], object]) -> None:
+    """For cleanup steps: a failure is reported, and the rest of the cleanup goes on."""
+    try:
+        action()
+    except Exception as exc:  # cleanup must not mask the run's result
+        warn(f"{what} failed: {exc}")
+
+
+def launch(run: Run, server: Server, ready_path: str) -> Server:
+    run.stack.callback(stop, server)
+    wait_ready(server, ready_path)
+    say(f"{server.name} ready on {server.base_url} (log: {server.log_path})")
+    return server
+
+
+def selected(opts: Options, phase: str) -> list[Scenario]:
+    return [
+        s
+        for s in scenarios(opts.connections)
+        if s.phase == phase and (not opts.only or s.name in opts.only)
+    ]
+
+
+def run_phase(run: Run, chosen: list[Scenario], systems: Mapping[str, System]) -> None:
+    run.runner.rounds(chosen, systems, run.opts.rounds)
+    if run.opts.c256:
+        run.runner.c256(chosen, systems)
+
+
+def start_baselines(run: Run) -> dict[str, System]:
+    fastapi = launch(
+        run, start_baseline("fastapi", "baseline_fastapi", run.log_dir), "/health/live"
+    )
+    raw = launch(run, start_baseline("raw", "baseline_raw", run.log_dir), "/health/live")
+    return {
+        "fastapi": System("fastapi", "bare FastAPI", fastapi, discover(fastapi.base_url, {})),
+        "raw": System("raw", "raw ASGI", raw),
+    }
+
+
+def baseline_only(run: Run, baselines: dict[str, System]) -> None:
+    run_phase(run, selected(run.opts, "main"), baselines)
+    run.rss["fastapi (bare FastAPI)"] = peak_rss(baselines["fastapi"].server)
+
+
+def orderly_config(run: Run) -> OrderlyConfig:
+    opts = run.opts
+    if opts.db == "postgres":
+        name = new_database_name()
+        create_database(name)
+        run.stack.callback(_quietly, f"dropping database {name}", lambda: drop_database(name))
+        say(f"created PostgreSQL database {name}")
+        url = PG_APP_URL.format(name=name)
+    else:
+        tmp = run.stack.enter_context(tempfile.TemporaryDirectory(prefix="orderly-bench-"))
+        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+    prefix = f"bench{secrets.token_hex(4)}:" if opts.redis else None
+    if prefix is not None:
+        run.stack.callback(
+            _quietly, "Redis cleanup", lambda: delete_redis_prefix(REDIS_URL, prefix)
+        )
+    return OrderlyConfig(
+        command=opts.orderly_command,
+        database_url=url,
+        postgres=opts.db == "postgres",
+        redis_prefix=prefix,
+        cache_enabled=opts.cache == "on",
+        extra_env=opts.server_env,
+    )
+
+
+def orderly_system(server: Server, principal: Principal) -> System:
+    return System(
+        "orderly",
+        "Orderly" if server.name == "orderly" else "Orderly (cache off)",
+        server,
+        discover(server.base_url, {"X-API-Key": principal.api_key}),
+        api_key=principal.api_key,
+        principal=principal,
+        login_form=(principal.email, principal.password),
+    )
+
+
+def _orderly_phase(
+    run: Run, config: OrderlyConfig, name: str, cache: bool, body: Callable[[Server], None]
+) -> None:
+    """Start one Orderly process, run body against it, read its peak RSS, stop it."""
+    server = launch(run, start_orderly(name, config, cache, run.log_dir), "/health/ready")
+    body(server)
+    run.rss[name] = peak_rss(server)
+    stop(server)
+
+
+def orderly(run: Run, baselines: dict[str, System]) -> None:
+    config = orderly_config(run)
+    if config.postgres:
+        migrate(config)
+        say("orderly migrate: done")
+    principals: list[Principal] = []
+
+    def main_phase(server: Server) -> None:
+        started = time.monotonic()
+        principals.append(seed_orderly(server.base_url, run.opts.items, run.opts.seed_concurrency))
+        say(f"seeded {run.opts.items} items in {time.monotonic() - started:.1f} s")
+        systems = {**baselines, "orderly": orderly_system(server, principals[0])}
+        run_phase(run, selected(run.opts, "main"), systems)
+
+    def nocache_phase(server: Server) -> None:
+        systems = {**baselines, "orderly": orderly_system(server, principals[0])}
+        run_phase(run, selected(run.opts, "nocache"), systems)
+
+    _orderly_phase(run, config, "orderly", config.cache_enabled, main_phase)
+    if selected(run.opts, "nocache"):
+        # Same database, a second process: APP_CACHE_ENABLED=false needs a restart.
+        _orderly_phase(run, config, "orderly-nocache", False, nocache_phase)

@@ -1,0 +1,2 @@
+-- GET /health/live, no credentials.
+dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
