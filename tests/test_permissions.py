@@ -32,7 +32,11 @@ class Case:
     body: Any = None
 
 
-def _new_user() -> dict[str, str]:
+def _order_lines(ids: dict[str, str]) -> dict[str, object]:
+    return {"lines": [{"item_id": ids["item_id"], "quantity": 1}]}
+
+
+def _new_user(_ids: dict[str, str]) -> dict[str, str]:
     return {"email": unique_email(), "password": PASSWORD, "full_name": "New", "role": "member"}
 
 
@@ -60,6 +64,32 @@ MATRIX: dict[str, Case] = {
     "api_keys.delete": Case(
         "DELETE", "/api/v1/api-keys/{key_id}", None, (204, 204, 403, 403, 403)
     ),
+    "items.create": Case(
+        "POST",
+        "/api/v1/items",
+        "write:items",
+        (201, 201, 403, 201, 403),
+        {"sku": "NEW-1", "name": "New", "price": "1.00", "currency": "USD", "stock": 1},
+    ),
+    "items.list": Case("GET", "/api/v1/items", "read:items", (200, 200, 200, 200, 403)),
+    "items.get": Case("GET", "/api/v1/items/{item_id}", "read:items", (200, 200, 200, 200, 403)),
+    "items.patch": Case(
+        "PATCH", "/api/v1/items/{item_id}", "write:items", (200, 200, 403, 200, 403), {"stock": 1}
+    ),
+    "items.delete": Case(
+        "DELETE", "/api/v1/items/{item_id}", "write:items", (204, 204, 403, 204, 403)
+    ),
+    "orders.create": Case(
+        "POST", "/api/v1/orders", "write:orders", (201, 201, 201, 201, 403), _order_lines
+    ),
+    "orders.list": Case("GET", "/api/v1/orders", "read:orders", (200, 200, 200, 200, 403)),
+    # The world's order was placed by the owner: a member does not see it (404).
+    "orders.get": Case(
+        "GET", "/api/v1/orders/{order_id}", "read:orders", (200, 200, 404, 200, 403)
+    ),
+    "orders.cancel": Case(
+        "POST", "/api/v1/orders/{order_id}/cancel", "write:orders", (200, 200, 404, 200, 403)
+    ),
 }
 
 
@@ -69,7 +99,7 @@ async def test_permission_matrix(client: httpx.AsyncClient, route: str, principa
     case = MATRIX[route]
     world = await build_world(client)
     headers = await world.headers_for(principal, case.scope)
-    body = case.body() if callable(case.body) else case.body
+    body = case.body(world.ids) if callable(case.body) else case.body
     response = await client.request(
         case.method, case.path.format(**world.ids), headers=headers, json=body
     )

@@ -17,9 +17,14 @@ ROUTES: list[tuple[str, str, object]] = [
     ("PATCH", "/api/v1/users/{user_id}", {"full_name": "Hijacked"}),
     ("DELETE", "/api/v1/users/{user_id}", None),
     ("DELETE", "/api/v1/api-keys/{key_id}", None),
+    ("GET", "/api/v1/items/{item_id}", None),
+    ("PATCH", "/api/v1/items/{item_id}", {"name": "Hijacked"}),
+    ("DELETE", "/api/v1/items/{item_id}", None),
+    ("GET", "/api/v1/orders/{order_id}", None),
+    ("POST", "/api/v1/orders/{order_id}/cancel", None),
 ]
 
-LISTS = ["/api/v1/users", "/api/v1/api-keys"]
+LISTS = ["/api/v1/users", "/api/v1/api-keys", "/api/v1/items", "/api/v1/orders"]
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
@@ -45,6 +50,9 @@ async def _assert_untouched(client: httpx.AsyncClient, world: World) -> None:
     assert user["full_name"] != "Hijacked"
     keys = (await client.get("/api/v1/api-keys", headers=headers)).json()["items"]
     assert world.ids["key_id"] in {key["id"] for key in keys}
+    item = (await client.get(f"/api/v1/items/{world.ids['item_id']}", headers=headers)).json()
+    # version 2: placing the world's order took one from stock (10 -> 9).
+    assert (item["name"], item["active"], item["version"], item["stock"]) == ("Target", True, 2, 9)
 
 
 @pytest.mark.parametrize("path", LISTS)

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_prefix: str = "orderly:"
+    redis_max_connections: int = Field(default=64, ge=1)
+    redis_pool_timeout: float = Field(default=5.0, gt=0)
 
     secret_key: SecretStr | None = None
     # Old signing keys still accepted for verification while tokens signed with them

@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from starlette.middleware.gzip import GZipMiddleware
 
 from orderly import __version__
 from orderly.api import api_router
+from orderly.api_keys.resolver import ApiKeyResolver
 from orderly.auth.passwords import PasswordHasher
 from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings, load_settings
+from orderly.core.cache import InvalidationBus
 from orderly.core.database import Database, create_engine
 from orderly.core.kvstore import MemoryStore, RedisStore
 from orderly.core.logging import configure_logging
@@ -30,6 +32,8 @@ from orderly.core.resources import Resources
 from orderly.core.tasks import TaskRunner
 from orderly.docs import DOCS_PREFIXES, mount_docs
 from orderly.health.router import router as health_router
+from orderly.idempotency import handlers as idempotency_handlers
+from orderly.idempotency.middleware import IdempotencyMiddleware
 from orderly.openapi import CONTACT, DESCRIPTION, LICENSE, TAGS
 
 logger = structlog.get_logger("orderly")
@@ -38,9 +42,23 @@ OPENAPI_URL = "/openapi.json"
 GZIP_MINIMUM_BYTES = 1000
 
 
+def _open_redis(settings: Settings) -> Redis | None:
+    if not settings.redis_url:
+        return None
+    # A blocking pool: under a burst, requests wait (up to the timeout) for one of a
+    # bounded set of connections instead of failing at the default pool's limit.
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout,
+    )
+    return Redis.from_pool(pool)
+
+
 def _open_resources(settings: Settings) -> Resources:
     database = Database(create_engine(settings), is_sqlite=settings.is_sqlite)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = _open_redis(settings)
+    bus = InvalidationBus(redis, channel=f"{settings.redis_prefix}invalidate")
     return Resources(
         settings=settings,
         database=database,
@@ -59,6 +77,8 @@ def _open_resources(settings: Settings) -> Resources:
         cursors=CursorCodec(settings.signing_key),
         tasks=TaskRunner(),
         kv=RedisStore(redis, prefix=settings.redis_prefix) if redis is not None else MemoryStore(),
+        bus=bus,
+        api_keys=ApiKeyResolver(bus),
     )
 
 
@@ -67,6 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     resources = _open_resources(settings)
     app.state.resources = resources
+    await resources.bus.start()
     mode = "scale-out" if settings.redis_url else "embedded"
     logger.info("startup", environment=settings.environment, mode=mode, version=__version__)
     try:
@@ -90,6 +111,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     6. Idempotency     - innermost, inside GZip: records the uncompressed body; replays
        are then compressed per request, and still get the id and security headers.
     """
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     if settings.cors_origins:
         app.add_middleware(
@@ -148,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     register_exception_handlers(app)
+    idempotency_handlers.register(app)
     app.include_router(health_router)
     app.include_router(api_router)
     if docs_enabled:

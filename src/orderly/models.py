@@ -3,7 +3,20 @@
 from orderly.api_keys.models import ApiKey
 from orderly.auth.models import RefreshToken
 from orderly.core.database import Base
+from orderly.events.models import Event
+from orderly.items.models import Item
+from orderly.orders.models import Order, OrderLine
 from orderly.tenants.models import Tenant
 from orderly.users.models import User
 
-__all__ = ["ApiKey", "Base", "RefreshToken", "Tenant", "User"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Event",
+    "Item",
+    "Order",
+    "OrderLine",
+    "RefreshToken",
+    "Tenant",
+    "User",
+]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -9,6 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.core.dependencies import DbSession
+from orderly.main import create_app
+from tests.conftest import make_settings
+from tests.support.services import Backend
 
 
 def _router() -> APIRouter:
@@ -36,3 +42,33 @@ async def test_a_failing_commit_is_an_error_response_not_a_2xx(
     assert response.status_code == 500
     assert response.json()["code"] == "INTERNAL_ERROR"
     assert "COMMIT" not in response.text
+
+
+async def test_an_exhausted_pool_fails_fast_with_503(backend: Backend) -> None:
+    """A request that cannot get a connection within the pool timeout gets a 503 with
+    Retry-After instead of hanging until the client gives up."""
+    app = create_app(
+        make_settings(backend, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.3)
+    )
+    router = APIRouter()
+
+    @router.get("/_hold")
+    async def hold(session: DbSession) -> dict[str, str]:
+        await session.execute(text("SELECT 1"))
+        await asyncio.sleep(1.0)
+        return {"held": "yes"}
+
+    app.include_router(router)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            holder = asyncio.create_task(client.get("/_hold"))
+            await asyncio.sleep(0.2)
+            started = time.perf_counter()
+            starved = await client.get("/_hold")
+            waited = time.perf_counter() - started
+            assert (await holder).status_code == 200
+    assert starved.status_code == 503
+    assert starved.json()["code"] == "DATABASE_UNAVAILABLE"
+    assert starved.headers["retry-after"] == "1"
+    assert waited < 0.9

@@ -90,3 +90,45 @@ async def add_api_key(
 
 def key_headers(raw_key: str) -> dict[str, str]:
     return {"X-API-Key": raw_key}
+
+
+async def add_item(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    *,
+    stock: int = 10,
+    price: str = "12.50",
+    currency: str = "USD",
+    name: str = "Widget",
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/items",
+        headers=headers,
+        json={
+            "sku": f"SKU-{uuid.uuid4().hex[:10]}",
+            "name": name,
+            "price": price,
+            "currency": currency,
+            "stock": stock,
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def stock_of(client: httpx.AsyncClient, headers: dict[str, str], item_id: str) -> int:
+    response = await client.get(f"/api/v1/items/{item_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    stock: int = response.json()["stock"]
+    return stock
+
+
+async def place_order(
+    client: httpx.AsyncClient, headers: dict[str, str], lines: list[tuple[str, int]]
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/orders",
+        headers=headers,
+        json={"lines": [{"item_id": item_id, "quantity": qty} for item_id, qty in lines]},
+    )

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 import httpx
 
 from orderly.auth.principal import Scope
-from tests.support.api import Account, add_api_key, add_user, key_headers, register
+from tests.support.api import (
+    Account,
+    add_api_key,
+    add_item,
+    add_user,
+    key_headers,
+    place_order,
+    register,
+)
 
 ALL_SCOPES = [scope.value for scope in Scope]
 
@@ -45,4 +53,7 @@ async def build_world(client: httpx.AsyncClient, tenant_name: str = "World") -> 
     target = await add_user(client, owner, "member")
     world.ids["user_id"] = target.user_id
     world.ids["key_id"] = (await add_api_key(client, owner, ["read:items"], "target"))["id"]
+    world.ids["item_id"] = (await add_item(client, owner.headers, name="Target"))["id"]
+    order = await place_order(client, owner.headers, [(world.ids["item_id"], 1)])
+    world.ids["order_id"] = order.json()["id"]
     return world

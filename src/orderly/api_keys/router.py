@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=AUTHENTICATE
 
 
 def _service(session: DbSession, principal: Staff, resources: AppResources) -> ApiKeyService:
-    return ApiKeyService(session, principal, resources.cursors)
+    return ApiKeyService(session, principal, resources.cursors, resources.bus)
 
 
 Keys = Annotated[ApiKeyService, Depends(_service)]

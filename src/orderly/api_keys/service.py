@@ -13,12 +13,15 @@ from orderly.api_keys.repository import ApiKeyRepository, find_key_by_hash, touc
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from orderly.auth.principal import Principal, Scope
 from orderly.auth.tokens import hash_token
+from orderly.core.cache import InvalidationBus
 from orderly.core.database import new_id, utcnow
 from orderly.core.pagination import CursorCodec, Page
+from orderly.core.unit_of_work import after_commit
 
 KEY_PREFIX = "sk_"
 VISIBLE_PREFIX_LENGTH = 11  # "sk_" + 8 characters
 CURSOR_KIND = "api-keys"
+REVOKED_TOPIC = "api-key"  # InvalidationBus topic; payload: the key's SHA-256
 # last_used_at is informational; refreshing it at most this often keeps API-key
 # requests from turning into a write each.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -29,10 +32,17 @@ def generate_key() -> str:
 
 
 class ApiKeyService:
-    def __init__(self, session: AsyncSession, principal: Principal, cursors: CursorCodec) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        cursors: CursorCodec,
+        bus: InvalidationBus,
+    ) -> None:
         self.session = session
         self.principal = principal
         self.cursors = cursors
+        self.bus = bus
         self.repo = ApiKeyRepository(session, principal.tenant_id)
 
     async def create(self, data: ApiKeyCreate) -> ApiKeyCreated:
@@ -64,6 +74,10 @@ class ApiKeyService:
             raise ApiKeyNotFoundError(key_id)
         key.revoked_at = utcnow()
         await self.session.flush()
+        key_hash = key.key_hash
+        # Only once the revocation is committed may caches forget the key; sooner, a
+        # concurrent request could cache it again from the not-yet-revoked row.
+        after_commit(self.session, lambda: self.bus.publish(REVOKED_TOPIC, key_hash))
         return key
 
 
@@ -86,10 +100,6 @@ def principal_for_key(key: ApiKey) -> Principal:
         api_key_id=key.id,
         scopes=frozenset(Scope(s) for s in key.scopes if s in Scope._value2member_map_),
     )
-
-
-def last_used_is_stale(key: ApiKey) -> bool:
-    return key.last_used_at is None or key.last_used_at < utcnow() - LAST_USED_RESOLUTION
 
 
 async def record_use(session: AsyncSession, key_id: str) -> None:

@@ -13,12 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from orderly.api_keys.service import (
-    authenticate_api_key,
-    last_used_is_stale,
-    principal_for_key,
-    record_use,
-)
+from orderly.api_keys.service import record_use
 from orderly.auth.exceptions import (
     ApiKeyNotAllowedError,
     InvalidApiKeyError,
@@ -65,13 +60,16 @@ async def _record_use(database: Database, key_id: str) -> None:
 
 
 async def _from_api_key(resources: Resources, session: DbSession, raw: str) -> Principal:
-    key = await authenticate_api_key(session, raw)
-    if key is None:
+    resolved = await resources.api_keys.resolve(session, raw)
+    if resolved is None:
         raise InvalidApiKeyError
-    if last_used_is_stale(key):
-        # After the response, in its own short transaction: a read request stays a read.
-        resources.tasks.spawn("api-key-last-used", _record_use(resources.database, key.id))
-    return principal_for_key(key)
+    if resolved.use_unrecorded:
+        # In the background, in its own short transaction: a read request stays a read,
+        # and this process writes it at most once a minute per key.
+        resources.api_keys.mark_used(resolved)
+        key_id = resolved.principal.id
+        resources.tasks.spawn("api-key-last-used", _record_use(resources.database, key_id))
+    return resolved.principal
 
 
 async def get_principal(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderly.config import Settings
 from orderly.core.errors import AppError
 from orderly.core.resources import Resources, get_resources
+from orderly.core.unit_of_work import commit, rollback
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -27,12 +28,12 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
         except AppError as exc:
-            await (session.commit() if exc.persist_changes else session.rollback())
+            await (commit(session) if exc.persist_changes else rollback(session))
             raise
         except BaseException:
-            await session.rollback()
+            await rollback(session)
             raise
-        await session.commit()
+        await commit(session)
 
 
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
+import redis.exceptions
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -129,6 +131,32 @@ async def _http_exception_handler(request: Request, exc: StarletteHTTPException)
     )
 
 
+async def _database_unavailable_handler(request: Request, exc: Exception) -> Response:
+    # Pool exhausted (we wait APP_DB_POOL_TIMEOUT, then give up), database down, SQLite
+    # write lock held past the busy timeout: all transient. Failing fast with 503 and
+    # Retry-After beats holding the client until its own timeout; the driver text stays
+    # in the log.
+    logger.warning("database_unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+    return problem_response(
+        status=503,
+        code="DATABASE_UNAVAILABLE",
+        detail="The database is busy or unreachable; retry shortly.",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _redis_unavailable_handler(request: Request, exc: Exception) -> Response:
+    logger.warning("redis_unavailable", error=type(exc).__name__)
+    return problem_response(
+        status=503,
+        code="REDIS_UNAVAILABLE",
+        detail="A shared store is unreachable; retry shortly.",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 def register_exception_handlers(app: FastAPI) -> None:
     """Every error a route can raise becomes problem+json.
 
@@ -142,6 +170,11 @@ def register_exception_handlers(app: FastAPI) -> None:
         AppError: _app_error_handler,
         RequestValidationError: _validation_handler,
         StarletteHTTPException: _http_exception_handler,
+        sqlalchemy.exc.TimeoutError: _database_unavailable_handler,
+        sqlalchemy.exc.OperationalError: _database_unavailable_handler,
+        sqlalchemy.exc.InterfaceError: _database_unavailable_handler,
+        redis.exceptions.ConnectionError: _redis_unavailable_handler,
+        redis.exceptions.TimeoutError: _redis_unavailable_handler,
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, cast(ExceptionHandler, handler))

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
+from orderly.api_keys.resolver import ApiKeyResolver
 from orderly.auth.passwords import PasswordHasher
 from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings
+from orderly.core.cache import InvalidationBus
 from orderly.core.database import Database
 from orderly.core.kvstore import KeyValueStore
 from orderly.core.pagination import CursorCodec
@@ -26,8 +28,11 @@ class Resources:
     cursors: CursorCodec
     tasks: TaskRunner
     kv: KeyValueStore
+    bus: InvalidationBus
+    api_keys: ApiKeyResolver
 
     async def close(self) -> None:
+        await self.bus.stop()
         await self.tasks.drain()
         self.passwords.close()
         if self.redis is not None:

@@ -9,10 +9,17 @@ from orderly.auth.principal import Principal
 from orderly.core.dependencies import AppResources, DbSession
 from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.responses import AUTHENTICATED, problems
+from orderly.idempotency.dependencies import idempotency_guard
 from orderly.users.schemas import UserCreate, UserRead, UserUpdate
 from orderly.users.service import UserContext, UserService
 
-router = APIRouter(prefix="/users", tags=["users"], responses=AUTHENTICATED)
+# POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
+router = APIRouter(
+    prefix="/users",
+    tags=["users"],
+    responses=AUTHENTICATED,
+    dependencies=[Depends(idempotency_guard)],
+)
 
 
 def _service(session: DbSession, principal: Principal, resources: AppResources) -> UserService:

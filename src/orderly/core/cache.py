@@ -1,0 +1,114 @@
+"""In-process caching, and telling every API process to forget something.
+
+``LocalCache`` is a small TTL + LRU map for values that are read on every request
+(API-key resolutions). ``InvalidationBus`` evicts them everywhere: locally at once, and
+in the other processes through Redis pub/sub when Redis is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import structlog
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+V = TypeVar("V")
+logger = structlog.get_logger("orderly.cache")
+
+
+class LocalCache(Generic[V]):
+    def __init__(self, *, max_entries: int, ttl_seconds: float) -> None:
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._max = max_entries
+        self._ttl = ttl_seconds
+
+    def get(self, key: str) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def set(self, key: str, value: V) -> None:
+        self._entries[key] = (time.monotonic() + self._ttl, value)
+        self._entries.move_to_end(key)
+        if len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def discard(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+Handler = Callable[[str], None]
+
+
+class InvalidationBus:
+    def __init__(self, redis: Redis | None, channel: str) -> None:
+        self._redis = redis
+        self._channel = channel
+        self._handlers: dict[str, list[Handler]] = {}
+        self._listener: asyncio.Task[None] | None = None
+
+    def subscribe(self, topic: str, handler: Handler) -> None:
+        self._handlers.setdefault(topic, []).append(handler)
+
+    async def publish(self, topic: str, key: str) -> None:
+        self._deliver(topic, key)
+        if self._redis is None:
+            return
+        try:
+            await self._redis.publish(self._channel, f"{topic}\x00{key}")
+        except RedisError as exc:
+            # The change itself is committed; other processes fall back on the TTL.
+            logger.warning("invalidation_not_published", topic=topic, error=type(exc).__name__)
+
+    def _deliver(self, topic: str, key: str) -> None:
+        for handler in self._handlers.get(topic, ()):
+            handler(key)
+
+    async def start(self) -> None:
+        if self._redis is not None:
+            self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
+
+    async def _listen_forever(self) -> None:
+        """Keep a subscription up. While Redis is unreachable the app still starts and
+        serves (readiness reports Redis as failing); evictions from other processes
+        are then missed, and the cache TTL bounds how stale an entry can be."""
+        redis = self._redis
+        if redis is None:
+            return
+        delay = 0.5
+        while True:
+            try:
+                await self._listen(redis.pubsub(ignore_subscribe_messages=True))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # connection lost or refused: retry with backoff
+                logger.warning("invalidation_bus_disconnected", error=type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _listen(self, pubsub: PubSub) -> None:
+        try:
+            await pubsub.subscribe(self._channel)
+            async for message in pubsub.listen():
+                data = message.get("data")
+                if isinstance(data, bytes):
+                    topic, _, key = data.decode().partition("\x00")
+                    self._deliver(topic, key)
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)

@@ -1,0 +1,76 @@
+"""``idempotency_guard``: attach it to authenticated routers,
+``APIRouter(dependencies=[Depends(idempotency_guard)])``. It needs
+``IdempotencyMiddleware`` in the stack, and does nothing unless the request is a POST
+or PATCH with an ``Idempotency-Key`` header."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from fastapi import Request
+from starlette.datastructures import FormData, UploadFile
+
+from orderly.auth.dependencies import CurrentPrincipal
+from orderly.core.resources import get_resources
+from orderly.idempotency.exceptions import IdempotencyKeyInvalidError
+from orderly.idempotency.middleware import claim_slot
+from orderly.idempotency.repository import IdempotencyRepository
+from orderly.idempotency.service import (
+    IDEMPOTENT_METHODS,
+    MAX_KEY_LENGTH,
+    canonical_body,
+    claim,
+    fingerprint,
+    scope_key,
+)
+
+HEADER = "Idempotency-Key"
+_FILE_CHUNK = 64 * 1024
+
+
+async def idempotency_guard(request: Request, principal: CurrentPrincipal) -> None:
+    key = request.headers.get(HEADER)
+    if key is None or request.method not in IDEMPOTENT_METHODS:
+        return
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise IdempotencyKeyInvalidError(len(key), MAX_KEY_LENGTH)
+    slot = claim_slot(request.scope)
+    resources = get_resources(request)
+    repository = IdempotencyRepository(
+        resources.kv, ttl_seconds=resources.settings.idempotency_ttl_seconds
+    )
+    method, path = request.method, request.url.path
+    stored_under = scope_key(
+        tenant_id=principal.tenant_id, principal_id=principal.id, method=method, path=path, key=key
+    )
+    body = canonical_body(request.headers.get("content-type", ""), await _body(request))
+    request_fingerprint = fingerprint(method=method, path=path, query=request.url.query, body=body)
+    slot.claim = await claim(repository, stored_under, request_fingerprint)
+
+
+async def _body(request: Request) -> bytes:
+    try:
+        return await request.body()  # cached: FastAPI read it to parse the JSON body
+    except RuntimeError:
+        # A form route: FastAPI parsed the stream with ``request.form()``, and Starlette
+        # keeps no bytes after that ("Stream consumed"). Fingerprint the parsed form.
+        return await _form_bytes(await request.form())
+
+
+async def _form_bytes(form: FormData) -> bytes:
+    parts: list[list[str]] = []
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            parts.append([name, value.filename or "", await _file_sha256(value)])
+        else:
+            parts.append([name, value])
+    return json.dumps(parts).encode()
+
+
+async def _file_sha256(upload: UploadFile) -> str:
+    sha = hashlib.sha256()
+    while chunk := await upload.read(_FILE_CHUNK):
+        sha.update(chunk)
+    await upload.seek(0)  # the handler reads it next
+    return sha.hexdigest()

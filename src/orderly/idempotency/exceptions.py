@@ -1,0 +1,46 @@
+"""Idempotency errors, and the replay signal.
+
+    ValidationFailedError (422)
+    ├── IdempotencyKeyInvalidError (IDEMPOTENCY_KEY_INVALID)
+    └── IdempotencyKeyReusedError (IDEMPOTENCY_KEY_REUSED)
+    ConflictError (409)
+    └── IdempotencyInProgressError (IDEMPOTENCY_IN_PROGRESS, Retry-After: 1)
+
+``IdempotentReplay`` is not an error: it carries the stored response out of the
+dependency to the handler that sends it.
+"""
+
+from __future__ import annotations
+
+from orderly.core.errors import ConflictError, FieldError, ValidationFailedError
+from orderly.idempotency.schemas import StoredResponse
+
+
+class IdempotencyKeyInvalidError(ValidationFailedError):
+    code = "IDEMPOTENCY_KEY_INVALID"
+
+    def __init__(self, length: int, max_length: int) -> None:
+        message = f"Idempotency-Key must be 1 to {max_length} characters long, not {length}."
+        field_code = "string_too_short" if length < 1 else "string_too_long"
+        super().__init__(
+            message, errors=[FieldError("header.idempotency-key", message, field_code)]
+        )
+
+
+class IdempotencyKeyReusedError(ValidationFailedError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_detail = "This Idempotency-Key was already used with a different request."
+
+
+class IdempotencyInProgressError(ConflictError):
+    code = "IDEMPOTENCY_IN_PROGRESS"
+    default_detail = "A request with this Idempotency-Key is still being processed."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"})
+
+
+class IdempotentReplay(Exception):
+    def __init__(self, record: StoredResponse) -> None:
+        self.record = record
+        super().__init__("idempotent replay")

@@ -1,0 +1,222 @@
+"""The catalog: items, their prices and their stock.
+
+Every write to an item goes through this module (the routes through ``ItemService``,
+orders through ``reserve_stock`` / ``release_stock``), bumps its ``version`` and, where
+the SPEC calls it a state change, writes an outbox event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orderly.auth.principal import Principal
+from orderly.core.database import new_id, utcnow
+from orderly.core.errors import FieldError, PreconditionFailedError, ValidationFailedError
+from orderly.core.money import MoneyError, to_minor
+from orderly.core.pagination import CursorCodec, Page
+from orderly.events.service import record_event
+from orderly.events.types import EventType
+from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError
+from orderly.items.models import Item
+from orderly.items.repository import ItemFilters, ItemRepository
+from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
+
+CURSOR_KIND = "items"
+# A reservation that leaves this many units or fewer (coming from more) announces
+# ``item.stock_low``, once per crossing rather than on every sale below it.
+LOW_STOCK_THRESHOLD = 5
+# Optimistic updates without If-Match retry when another write slipped in between the
+# read and the UPDATE (on PostgreSQL; SQLite serializes writers anyway).
+UPDATE_ATTEMPTS = 3
+
+Changes = dict[str, object]
+
+
+def item_etag(item: Item) -> str:
+    """Strong ETag. ``version`` grows with every write, so id + version names exactly one
+    representation, and costs nothing to compute (no serialization, no hashing)."""
+    return f'"{item.id}-v{item.version}"'
+
+
+_ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
+
+
+def _entity_tags(header: str) -> list[tuple[bool, str]]:
+    """``(weak, tag)`` pairs of an If-Match / If-None-Match list; malformed parts drop."""
+    return [(bool(m.group(1)), m.group(2)) for m in _ENTITY_TAG.finditer(header)]
+
+
+def if_none_match_hits(header: str | None, etag: str) -> bool:
+    """True when the client's copy is current (answer 304). Weak comparison (RFC 9110)."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(tag == etag for _, tag in _entity_tags(header))
+
+
+def if_match_holds(header: str | None, etag: str) -> bool:
+    """True when the write may proceed. Strong comparison: a weak tag never matches."""
+    if header is None or header.strip() == "*":
+        return True
+    return any(not weak and tag == etag for weak, tag in _entity_tags(header))
+
+
+def item_read(item: Item) -> ItemRead:
+    return ItemRead.model_validate(item)
+
+
+async def _record(session: AsyncSession, event_type: EventType, item: Item) -> None:
+    await record_event(
+        session,
+        tenant_id=item.tenant_id,
+        event_type=event_type,
+        subject_id=item.id,
+        payload=item_read(item),
+    )
+
+
+class ItemService:
+    def __init__(self, session: AsyncSession, principal: Principal, cursors: CursorCodec) -> None:
+        self.session = session
+        self.principal = principal
+        self.cursors = cursors
+        self.repo = ItemRepository(session, principal.tenant_id)
+
+    async def list(
+        self, filters: ItemFilters, *, limit: int, cursor: str | None
+    ) -> Page[ItemRead]:
+        after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
+        rows, last = await self.repo.page(self.repo.search(filters), after, limit)
+        return Page[ItemRead](
+            items=[item_read(row) for row in rows],
+            next_cursor=self.cursors.encode(CURSOR_KIND, last) if last else None,
+        )
+
+    async def get(self, item_id: str) -> Item:
+        item = await self.repo.get_fresh(item_id)
+        if item is None:
+            raise ItemNotFoundError(item_id)
+        return item
+
+    async def create(self, data: ItemCreate) -> Item:
+        item = await self.repo.add(
+            Item(
+                id=new_id("itm"),
+                sku=data.sku,
+                name=data.name,
+                description=data.description,
+                price_minor=to_minor(data.price, data.currency),
+                currency=data.currency,
+                stock=data.stock,
+                version=1,
+            )
+        )
+        await _record(self.session, EventType.ITEM_CREATED, item)
+        return item
+
+    async def update(self, item_id: str, data: ItemUpdate, *, if_match: str | None) -> Item:
+        changes = data.model_dump(exclude_unset=True)
+        return await self._write(item_id, if_match, lambda current: _diff(current, changes))
+
+    async def archive(self, item_id: str) -> None:
+        """Archiving an archived item changes nothing and is not an error."""
+
+        def archived(current: Item) -> Changes:
+            return {"archived_at": utcnow()} if current.archived_at is None else {}
+
+        await self._write(item_id, None, archived, EventType.ITEM_ARCHIVED)
+
+    async def _write(
+        self,
+        item_id: str,
+        if_match: str | None,
+        changes_for: Callable[[Item], Changes],
+        event_type: EventType = EventType.ITEM_UPDATED,
+    ) -> Item:
+        """Read, check the precondition, write only if the version is still the one
+        read. Losing that race re-reads: with If-Match that becomes a 412."""
+        for _ in range(UPDATE_ATTEMPTS):
+            item = await self.get(item_id)
+            if not if_match_holds(if_match, item_etag(item)):
+                raise PreconditionFailedError
+            values = changes_for(item)
+            if not values:  # nothing would change: no new version, no event
+                return item
+            updated = await self.repo.update_if_version(item.id, item.version, values)
+            if updated is not None:
+                await _record(self.session, event_type, updated)
+                return updated
+        raise ConcurrentUpdateError
+
+
+def _diff(item: Item, changes: Changes) -> Changes:
+    """The column values that ``changes`` (an ItemUpdate's set fields) really alter.
+
+    The price is a decimal in the item's currency: a new currency re-expresses the
+    current price in it, and either must fit the currency's decimals.
+    """
+    price = changes.get("price")
+    values = {
+        field: value
+        for field, value in changes.items()
+        if field != "price" and getattr(item, field) != value
+    }
+    if price is not None or "currency" in values:
+        currency = values.get("currency", item.currency)
+        amount = str(price) if price is not None else item.price
+        minor = _price_in(amount, str(currency), kept_price=price is None)
+        if minor != item.price_minor:
+            values["price_minor"] = minor
+    return values
+
+
+def _price_in(amount: str, currency: str, *, kept_price: bool) -> int:
+    try:
+        return to_minor(amount, currency)
+    except MoneyError as exc:
+        field, message = ("body.price", str(exc))
+        if kept_price:
+            field = "body.currency"
+            message = f"The current price {amount} does not fit: {exc}; send a price too"
+        raise ValidationFailedError(
+            f"The price does not fit {currency}.", errors=[FieldError(field, message, exc.code)]
+        ) from exc
+
+
+async def load_orderable_items(
+    session: AsyncSession, tenant_id: str, item_ids: Collection[str]
+) -> dict[str, Item]:
+    """The tenant's items among ``item_ids`` that can be ordered (not archived), by id;
+    unknown, archived and other tenants' ids are simply absent. One query."""
+    if not item_ids:
+        return {}
+    return {item.id: item for item in await ItemRepository(session, tenant_id).orderable(item_ids)}
+
+
+async def reserve_stock(
+    session: AsyncSession, tenant_id: str, item_id: str, quantity: int
+) -> int | None:
+    """Take ``quantity`` units atomically; the stock left, or None (and nothing taken)
+    when the item has fewer, is archived or is not the tenant's."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    item = await ItemRepository(session, tenant_id).take_stock(item_id, quantity)
+    if item is None:
+        return None
+    if item.stock <= LOW_STOCK_THRESHOLD < item.stock + quantity:
+        await _record(session, EventType.ITEM_STOCK_LOW, item)
+    return item.stock
+
+
+async def release_stock(
+    session: AsyncSession, tenant_id: str, item_id: str, quantity: int
+) -> None:
+    """Put ``quantity`` units back (a cancelled order), archived or not."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    if await ItemRepository(session, tenant_id).return_stock(item_id, quantity) is None:
+        raise ItemNotFoundError(item_id)

@@ -1,0 +1,143 @@
+"""Placing an order: validate the lines, take the stock, write the order.
+
+Stock is taken with one conditional UPDATE per item (``stock = stock - q WHERE stock >=
+q``) inside the request's transaction, so concurrent orders can never oversell: the
+database serializes the decrements of one row, and a line that does not fit fails the
+whole order, whose transaction then rolls back every decrement already made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orderly.auth.principal import Principal
+from orderly.core.database import new_id
+from orderly.core.errors import FieldError
+from orderly.items.models import Item
+from orderly.items.service import load_orderable_items, reserve_stock
+from orderly.orders.exceptions import (
+    InsufficientStockError,
+    ItemNotOrderableError,
+    MaxOrderQuantityError,
+    MixedCurrenciesError,
+)
+from orderly.orders.models import Order, OrderLine
+from orderly.orders.repository import OrderRepository
+from orderly.orders.schemas import OrderCreate
+from orderly.orders.states import OrderStatus
+
+MAX_QUANTITY_PER_ITEM = 100
+
+
+@dataclass(slots=True)
+class MergedLine:
+    item_id: str
+    quantity: int
+    first_index: int  # where the client first named the item, for error messages
+
+
+def merge_lines(data: OrderCreate) -> list[MergedLine]:
+    merged: dict[str, MergedLine] = {}
+    for index, line in enumerate(data.lines):
+        if line.item_id in merged:
+            merged[line.item_id].quantity += line.quantity
+        else:
+            merged[line.item_id] = MergedLine(line.item_id, line.quantity, index)
+    return list(merged.values())
+
+
+def _field(line: MergedLine, name: str) -> str:
+    return f"body.lines.{line.first_index}.{name}"
+
+
+def check_quantities(lines: Sequence[MergedLine]) -> None:
+    errors = [
+        FieldError(
+            _field(line, "quantity"),
+            f"At most {MAX_QUANTITY_PER_ITEM} per item (this order asks for {line.quantity}).",
+            "max_order_quantity",
+        )
+        for line in lines
+        if line.quantity > MAX_QUANTITY_PER_ITEM
+    ]
+    if errors:
+        raise MaxOrderQuantityError(errors, MAX_QUANTITY_PER_ITEM)
+
+
+def check_items(lines: Sequence[MergedLine], items: dict[str, Item]) -> str:
+    """Every line names an orderable item of this tenant, all in one currency.
+
+    Unknown, archived and other tenants' items get the same message, so the answer
+    never tells whether another tenant has an item with that id.
+    """
+    missing = [
+        FieldError(
+            _field(line, "item_id"),
+            f"Item '{line.item_id}' does not exist or cannot be ordered.",
+            "item_not_orderable",
+        )
+        for line in lines
+        if line.item_id not in items
+    ]
+    if missing:
+        raise ItemNotOrderableError(missing)
+    currency = items[lines[0].item_id].currency
+    mixed = [
+        FieldError(
+            _field(line, "item_id"),
+            f"Item is priced in {items[line.item_id].currency}, the order in {currency}.",
+            "currency_mismatch",
+        )
+        for line in lines
+        if items[line.item_id].currency != currency
+    ]
+    if mixed:
+        raise MixedCurrenciesError(mixed)
+    return currency
+
+
+async def take_stock(
+    session: AsyncSession, tenant_id: str, lines: Sequence[MergedLine], items: dict[str, Item]
+) -> None:
+    # A fixed order (by item id) means two orders for the same items lock the rows in
+    # the same sequence on PostgreSQL and cannot deadlock each other.
+    for line in sorted(lines, key=lambda merged: merged.item_id):
+        if await reserve_stock(session, tenant_id, line.item_id, line.quantity) is None:
+            item = items[line.item_id]
+            raise InsufficientStockError(item.id, item.sku, line.quantity)
+
+
+async def place_order(
+    session: AsyncSession, repo: OrderRepository, principal: Principal, data: OrderCreate
+) -> Order:
+    lines = merge_lines(data)
+    check_quantities(lines)
+    items = await load_orderable_items(session, principal.tenant_id, [ln.item_id for ln in lines])
+    currency = check_items(lines, items)
+    # Prices and names are read before the stock is taken; the snapshot is what the
+    # client saw when ordering, even if the item is edited concurrently.
+    await take_stock(session, principal.tenant_id, lines, items)
+    order_lines = [
+        OrderLine(
+            position=position,
+            item_id=line.item_id,
+            sku=items[line.item_id].sku,
+            name=items[line.item_id].name,
+            quantity=line.quantity,
+            unit_price_minor=items[line.item_id].price_minor,
+        )
+        for position, line in enumerate(lines)
+    ]
+    order = Order(
+        id=new_id("ord"),
+        status=OrderStatus.PENDING,
+        currency=currency,
+        total_minor=sum(ol.quantity * ol.unit_price_minor for ol in order_lines),
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+        lines=order_lines,
+    )
+    return await repo.add(order)

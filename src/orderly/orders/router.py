@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from orderly.auth.dependencies import require_scope
+from orderly.auth.principal import Principal, Scope
+from orderly.core.dependencies import AppResources, DbSession
+from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.responses import AUTHENTICATED, problems
+from orderly.idempotency.dependencies import idempotency_guard
+from orderly.orders.schemas import OrderCreate, OrderRead
+from orderly.orders.service import OrderService
+from orderly.orders.states import OrderStatus
+
+# POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
+router = APIRouter(
+    prefix="/orders",
+    tags=["orders"],
+    responses=AUTHENTICATED,
+    dependencies=[Depends(idempotency_guard)],
+)
+
+OrdersReader = Annotated[Principal, Depends(require_scope(Scope.READ_ORDERS))]
+OrdersWriter = Annotated[Principal, Depends(require_scope(Scope.WRITE_ORDERS))]
+
+
+def _reader(session: DbSession, principal: OrdersReader, resources: AppResources) -> OrderService:
+    return OrderService(session, principal, resources.cursors)
+
+
+def _writer(session: DbSession, principal: OrdersWriter, resources: AppResources) -> OrderService:
+    return OrderService(session, principal, resources.cursors)
+
+
+ReadOrders = Annotated[OrderService, Depends(_reader)]
+WriteOrders = Annotated[OrderService, Depends(_writer)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Place an order (stock is reserved atomically, all lines or none)",
+    description="Lines naming the same item are merged (quantities added). At most 100 "
+    "of an item per order (422 `BUSINESS_RULE_MAX_ORDER_QUANTITY`); unknown or archived "
+    "items and mixed currencies are 422 naming the line; not enough stock is 409 "
+    "`INSUFFICIENT_STOCK` naming the item. In every such case nothing is reserved.",
+    responses=problems(409),
+)
+async def create_order(body: OrderCreate, orders: WriteOrders, response: Response) -> OrderRead:
+    order = await orders.create(body)
+    response.headers["Location"] = f"/api/v1/orders/{order.id}"
+    return order
+
+
+@router.get("", summary="List orders, newest first (members see their own)")
+async def list_orders(
+    orders: ReadOrders,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    status_filter: Annotated[
+        OrderStatus | None, Query(alias="status", description="Only orders in this state.")
+    ] = None,
+) -> Page[OrderRead]:
+    return await orders.list(limit=limit, cursor=cursor, status=status_filter)
+
+
+@router.get("/{order_id}", summary="One order", responses=problems(404))
+async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
+    return await orders.get(order_id)
+
+
+@router.post(
+    "/{order_id}/cancel",
+    summary="Cancel an order and put its stock back",
+    description="Only pending orders (or ones whose payment failed) can be cancelled; "
+    "otherwise 409 `INVALID_ORDER_STATE`.",
+    responses=problems(404, 409),
+)
+async def cancel_order(order_id: str, orders: WriteOrders) -> OrderRead:
+    return await orders.cancel(order_id)

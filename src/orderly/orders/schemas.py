@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.orders.states import OrderStatus
+
+MAX_LINES = 50
+
+
+class OrderLineCreate(InputSchema):
+    item_id: str = Field(min_length=1, max_length=64, examples=["itm_..."])
+    # The upper bound (100) is a business rule with its own error code, checked by the
+    # service after duplicate lines are merged.
+    quantity: int = Field(ge=1, examples=[2])
+
+
+class OrderCreate(InputSchema):
+    lines: list[OrderLineCreate] = Field(
+        min_length=1,
+        max_length=MAX_LINES,
+        description="Lines naming the same item are merged into one (quantities added).",
+    )
+
+
+class OrderLineRead(ReadSchema):
+    item_id: str
+    sku: str
+    name: str
+    quantity: int
+    unit_price: str = Field(description="Price per unit when the order was placed.")
+
+
+class OrderRead(ReadSchema):
+    id: str
+    status: OrderStatus
+    lines: list[OrderLineRead]
+    total: str = Field(examples=["25.00"])
+    currency: str = Field(examples=["USD"])
+    user_id: str | None = Field(description="The user who placed it; null for an API key.")
+    api_key_id: str | None = None
+    created_at: datetime
+    updated_at: datetime

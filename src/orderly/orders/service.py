@@ -1,0 +1,108 @@
+"""Orders: placing them (stock reserved atomically, all or nothing), reading them, and
+moving them through the state machine. Members see and change only their own orders."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orderly.auth.principal import Principal
+from orderly.core.money import format_minor
+from orderly.core.pagination import CursorCodec, Page
+from orderly.events.service import record_event
+from orderly.events.types import EventType
+from orderly.items.service import release_stock
+from orderly.orders.exceptions import InvalidOrderStateError, OrderNotFoundError
+from orderly.orders.models import Order
+from orderly.orders.placement import place_order
+from orderly.orders.repository import OrderRepository
+from orderly.orders.schemas import OrderCreate, OrderLineRead, OrderRead
+from orderly.orders.states import OrderStatus, can_transition, sources_of
+
+CURSOR_KIND = "orders"
+
+
+def order_read(order: Order) -> OrderRead:
+    return OrderRead(
+        id=order.id,
+        status=order.status,
+        lines=[
+            OrderLineRead(
+                item_id=line.item_id,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=format_minor(line.unit_price_minor, order.currency),
+            )
+            for line in order.lines
+        ],
+        total=format_minor(order.total_minor, order.currency),
+        currency=order.currency,
+        user_id=order.user_id,
+        api_key_id=order.api_key_id,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
+
+
+class OrderService:
+    def __init__(self, session: AsyncSession, principal: Principal, cursors: CursorCodec) -> None:
+        self.session = session
+        self.principal = principal
+        self.cursors = cursors
+        self.repo = OrderRepository(session, principal.tenant_id)
+
+    @property
+    def _placed_by(self) -> str | None:
+        """The object-level rule: members are limited to the orders they placed."""
+        return None if self.principal.sees_everything_in_tenant() else self.principal.user_id
+
+    async def create(self, data: OrderCreate) -> OrderRead:
+        order = await place_order(self.session, self.repo, self.principal, data)
+        read = order_read(order)
+        await self._record(EventType.ORDER_CREATED, read)
+        return read
+
+    async def list(
+        self, *, limit: int, cursor: str | None, status: OrderStatus | None
+    ) -> Page[OrderRead]:
+        after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
+        stmt = self.repo.visible(placed_by=self._placed_by, status=status)
+        rows, last = await self.repo.page_with_lines(stmt, after, limit)
+        return Page[OrderRead](
+            items=[order_read(row) for row in rows],
+            next_cursor=self.cursors.encode(CURSOR_KIND, last) if last else None,
+        )
+
+    async def get(self, order_id: str) -> OrderRead:
+        return order_read(await self._find(order_id))
+
+    async def cancel(self, order_id: str) -> OrderRead:
+        order = await self._find(order_id)
+        target = OrderStatus.CANCELLED
+        if not can_transition(order.status, target):
+            raise InvalidOrderStateError(order.status, target)
+        if not await self.repo.move(order.id, sources_of(target), target):
+            # Someone else moved it since we read it; report the state it is in now.
+            await self.session.refresh(order, ["status"])
+            raise InvalidOrderStateError(order.status, target)
+        for line in order.lines:
+            await release_stock(self.session, order.tenant_id, line.item_id, line.quantity)
+        await self.session.refresh(order, ["status", "updated_at"])
+        read = order_read(order)
+        await self._record(EventType.ORDER_CANCELLED, read)
+        return read
+
+    async def _find(self, order_id: str) -> Order:
+        order = await self.repo.find(order_id, placed_by=self._placed_by)
+        if order is None:
+            raise OrderNotFoundError(order_id)
+        return order
+
+    async def _record(self, event_type: EventType, read: OrderRead) -> None:
+        await record_event(
+            self.session,
+            tenant_id=self.principal.tenant_id,
+            event_type=event_type,
+            subject_id=read.id,
+            payload=read,
+        )

@@ -1,0 +1,172 @@
+"""Both key-value stores against one contract; Redis is the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from orderly.core.kvstore import KeyValueStore, MemoryStore, RedisStore
+from tests.support.services import require_redis
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Redis]:
+    client = Redis.from_url(require_redis())
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_store(redis_client: Redis) -> AsyncIterator[RedisStore]:
+    prefix = f"orderly_test_kv_{uuid.uuid4().hex}:"
+    try:
+        yield RedisStore(redis_client, prefix=prefix)
+    finally:
+        keys = [k async for k in redis_client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await redis_client.delete(*keys)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> KeyValueStore:
+    if request.param == "memory":
+        return MemoryStore()
+    redis_store: RedisStore = request.getfixturevalue("redis_store")
+    return redis_store
+
+
+async def test_a_missing_key_reads_as_none(store: KeyValueStore) -> None:
+    assert await store.get("missing") is None
+
+
+async def test_a_value_reads_back_until_it_expires(store: KeyValueStore) -> None:
+    await store.set("k", b"v", ttl_ms=400)
+    assert await store.get("k") == b"v"
+    await asyncio.sleep(0.6)
+    assert await store.get("k") is None
+
+
+async def test_set_replaces_the_value(store: KeyValueStore) -> None:
+    await store.set("k", b"one", ttl_ms=10_000)
+    await store.set("k", b"two", ttl_ms=10_000)
+    assert await store.get("k") == b"two"
+
+
+async def test_set_if_absent_stores_only_when_nothing_is_there(store: KeyValueStore) -> None:
+    assert await store.set_if_absent("k", b"first", ttl_ms=10_000)
+    assert not await store.set_if_absent("k", b"second", ttl_ms=10_000)
+    assert await store.get("k") == b"first"
+
+
+async def test_set_if_absent_succeeds_again_once_the_key_expired(store: KeyValueStore) -> None:
+    assert await store.set_if_absent("k", b"first", ttl_ms=100)
+    await asyncio.sleep(0.3)
+    assert await store.set_if_absent("k", b"second", ttl_ms=10_000)
+    assert await store.get("k") == b"second"
+
+
+async def test_exactly_one_of_many_concurrent_set_if_absent_wins(store: KeyValueStore) -> None:
+    results = await asyncio.gather(
+        *(store.set_if_absent("lock", str(i).encode(), ttl_ms=10_000) for i in range(50))
+    )
+    assert results.count(True) == 1
+
+
+async def test_delete_removes_several_keys_and_ignores_missing_ones(
+    store: KeyValueStore,
+) -> None:
+    await store.set("a", b"1", ttl_ms=10_000)
+    await store.set("b", b"2", ttl_ms=10_000)
+    await store.delete("a", "b", "never-set")
+    await store.delete()
+    assert await store.get("a") is None
+    assert await store.get("b") is None
+
+
+async def test_a_counter_counts_from_one_and_reads_as_bytes(store: KeyValueStore) -> None:
+    assert [await store.incr("c", ttl_ms=10_000) for _ in range(3)] == [1, 2, 3]
+    assert await store.get("c") == b"3"
+
+
+async def test_concurrent_increments_are_never_lost(store: KeyValueStore) -> None:
+    counts = await asyncio.gather(*(store.incr("c", ttl_ms=10_000) for _ in range(50)))
+    assert sorted(counts) == list(range(1, 51))
+
+
+async def test_a_counter_keeps_the_expiry_it_was_created_with(store: KeyValueStore) -> None:
+    assert await store.incr("c", ttl_ms=600) == 1
+    await asyncio.sleep(0.35)
+    assert await store.incr("c", ttl_ms=600) == 2  # does not push the expiry back
+    await asyncio.sleep(0.4)
+    assert await store.get("c") is None
+
+
+@pytest.mark.parametrize("ttl_ms", [0, -1])
+async def test_a_ttl_that_is_not_positive_is_refused(store: KeyValueStore, ttl_ms: int) -> None:
+    with pytest.raises(ValueError, match="ttl_ms"):
+        await store.set("k", b"v", ttl_ms=ttl_ms)
+    with pytest.raises(ValueError, match="ttl_ms"):
+        await store.set_if_absent("k", b"v", ttl_ms=ttl_ms)
+    with pytest.raises(ValueError, match="ttl_ms"):
+        await store.incr("k", ttl_ms=ttl_ms)
+
+
+async def test_memory_store_evicts_the_least_recently_used_entry_when_full() -> None:
+    store = MemoryStore(max_entries=2)
+    await store.set("a", b"1", ttl_ms=10_000)
+    await store.set("b", b"2", ttl_ms=10_000)
+    await store.get("a")  # "b" is now the least recently used
+    await store.set("c", b"3", ttl_ms=10_000)
+    assert await store.get("b") is None
+    assert await store.get("a") == b"1"
+    assert await store.get("c") == b"3"
+
+
+async def test_memory_store_drops_an_expired_entry_when_it_is_touched() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    await store.set("k", b"v", ttl_ms=1000)
+    clock.advance(0.999)
+    assert await store.get("k") == b"v"
+    clock.advance(0.001)
+    assert len(store) == 1
+    assert await store.get("k") is None
+    assert len(store) == 0
+
+
+async def test_memory_store_counter_expires_on_its_creation_schedule() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    await store.incr("c", ttl_ms=1000)
+    clock.advance(0.9)
+    assert await store.incr("c", ttl_ms=1000) == 2
+    clock.advance(0.1)
+    assert await store.incr("c", ttl_ms=1000) == 1  # a new window
+
+
+async def test_redis_store_keeps_every_key_under_its_prefix(redis_client: Redis) -> None:
+    prefix = f"orderly_test_kv_{uuid.uuid4().hex}:"
+    store = RedisStore(redis_client, prefix=prefix)
+    try:
+        await store.set("k", b"v", ttl_ms=10_000)
+        assert await redis_client.get(f"{prefix}k") == b"v"
+        assert 0 < await redis_client.pttl(f"{prefix}k") <= 10_000
+    finally:
+        await redis_client.delete(f"{prefix}k")
