@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from orderly.api_keys.router import router as api_keys_router
 from orderly.auth.dependencies import get_principal
 from orderly.auth.router import router as auth_router
+from orderly.core.responses import TENANT_DATA_HEADERS
 from orderly.items.router import router as items_router
 from orderly.orders.router import router as orders_router
 from orderly.users.router import router as users_router
@@ -16,10 +17,7 @@ public_router.include_router(auth_router)
 
 
 async def tenant_data_headers(response: Response) -> None:
-    """Tenant data may be cached only by the client that fetched it, must be revalidated,
-    and differs per credential (a shared cache must never serve it to someone else)."""
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["Vary"] = "Authorization, X-API-Key"
+    response.headers.update(TENANT_DATA_HEADERS)
 
 
 # Authentication is on the parent: a route added here cannot be public by accident.

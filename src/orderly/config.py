@@ -61,8 +61,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./orderly.db"
     db_echo: bool = False
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=20, ge=0)
+    # A fixed pool: overflow connections are opened and closed under load, and each
+    # asyncpg connect (with its SSL negotiation) costs more than the query it serves.
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=0, ge=0)
     # Short on purpose: a request that cannot get a connection fails fast with 503
     # instead of queueing behind a saturated pool until the client gives up.
     db_pool_timeout: float = Field(default=5.0, gt=0)

@@ -29,6 +29,7 @@ from orderly.core.middleware import (
 from orderly.core.pagination import CursorCodec
 from orderly.core.problems import register_exception_handlers
 from orderly.core.resources import Resources
+from orderly.core.response_cache import ResponseCache
 from orderly.core.tasks import TaskRunner
 from orderly.docs import DOCS_PREFIXES, mount_docs
 from orderly.health.router import router as health_router
@@ -59,6 +60,7 @@ def _open_resources(settings: Settings) -> Resources:
     database = Database(create_engine(settings), is_sqlite=settings.is_sqlite)
     redis = _open_redis(settings)
     bus = InvalidationBus(redis, channel=f"{settings.redis_prefix}invalidate")
+    kv = RedisStore(redis, prefix=settings.redis_prefix) if redis is not None else MemoryStore()
     return Resources(
         settings=settings,
         database=database,
@@ -76,7 +78,10 @@ def _open_resources(settings: Settings) -> Resources:
         ),
         cursors=CursorCodec(settings.signing_key),
         tasks=TaskRunner(),
-        kv=RedisStore(redis, prefix=settings.redis_prefix) if redis is not None else MemoryStore(),
+        kv=kv,
+        response_cache=ResponseCache(
+            kv, enabled=settings.cache_enabled, ttl_seconds=settings.cache_ttl_seconds
+        ),
         bus=bus,
         api_keys=ApiKeyResolver(bus),
     )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.auth.principal import Principal, Role
 from orderly.core.database import Database
+from orderly.core.dependencies import commit_unit
 from orderly.items.exceptions import ItemNotFoundError
 from orderly.items.models import Item
 from orderly.items.schemas import ItemCreate, ItemUpdate
@@ -258,7 +259,7 @@ async def test_stock_taken_is_seen_by_the_next_read_with_a_new_etag(
     before = await client.get(path, headers=owner.headers)
     async with db.session(write=True) as session:
         await reserve_stock(session, owner.tenant_id, item["id"], 2)
-        await session.commit()
+        await commit_unit(app.state.resources, session)
     after = await client.get(
         path, headers=owner.headers | {"If-None-Match": before.headers["etag"]}
     )

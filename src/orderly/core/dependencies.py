@@ -23,17 +23,26 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     dependency is function-scoped), so a failed commit becomes an error response
     instead of a 2xx for work that was never saved. Any exception rolls back.
     """
-    database = get_resources(request).database
-    async with database.session(write=request.method not in SAFE_METHODS) as session:
+    resources = get_resources(request)
+    async with resources.database.session(write=request.method not in SAFE_METHODS) as session:
         try:
             yield session
         except AppError as exc:
-            await (commit(session) if exc.persist_changes else rollback(session))
+            if exc.persist_changes:
+                await commit_unit(resources, session)
+            else:
+                await rollback(session)
             raise
         except BaseException:
             await rollback(session)
             raise
-        await commit(session)
+        await commit_unit(resources, session)
+
+
+async def commit_unit(resources: Resources, session: AsyncSession) -> None:
+    """Commit, run the after-commit work, and invalidate what the unit changed."""
+    for namespace, tenant_id in await commit(session):
+        await resources.response_cache.invalidate(namespace, tenant_id)
 
 
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]

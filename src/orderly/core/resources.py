@@ -15,6 +15,7 @@ from orderly.core.cache import InvalidationBus
 from orderly.core.database import Database
 from orderly.core.kvstore import KeyValueStore
 from orderly.core.pagination import CursorCodec
+from orderly.core.response_cache import ResponseCache
 from orderly.core.tasks import TaskRunner
 
 
@@ -30,6 +31,7 @@ class Resources:
     kv: KeyValueStore
     bus: InvalidationBus
     api_keys: ApiKeyResolver
+    response_cache: ResponseCache
 
     async def close(self) -> None:
         await self.bus.stop()

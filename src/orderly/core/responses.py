@@ -44,3 +44,8 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 AUTHENTICATED = problems(401, 403)
+
+
+# Tenant data may be cached only by the client that fetched it, must be revalidated,
+# and differs per credential (a shared cache must never serve it to someone else).
+TENANT_DATA_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization, X-API-Key"}

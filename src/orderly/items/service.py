@@ -17,6 +17,7 @@ from orderly.core.database import new_id, utcnow
 from orderly.core.errors import FieldError, PreconditionFailedError, ValidationFailedError
 from orderly.core.money import MoneyError, to_minor
 from orderly.core.pagination import CursorCodec, Page
+from orderly.core.unit_of_work import mark_changed
 from orderly.events.service import record_event
 from orderly.events.types import EventType
 from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError
@@ -63,6 +64,14 @@ def if_match_holds(header: str | None, etag: str) -> bool:
     if header is None or header.strip() == "*":
         return True
     return any(not weak and tag == etag for weak, tag in _entity_tags(header))
+
+
+CACHE_NAMESPACE = "catalog"
+
+
+def _catalog_changed(session: AsyncSession, tenant_id: str) -> None:
+    """Cached catalog reads of the tenant (lists, single items) go stale on commit."""
+    mark_changed(session, CACHE_NAMESPACE, tenant_id)
 
 
 def item_read(item: Item) -> ItemRead:
@@ -116,6 +125,7 @@ class ItemService:
             )
         )
         await _record(self.session, EventType.ITEM_CREATED, item)
+        _catalog_changed(self.session, item.tenant_id)
         return item
 
     async def update(self, item_id: str, data: ItemUpdate, *, if_match: str | None) -> Item:
@@ -149,6 +159,7 @@ class ItemService:
             updated = await self.repo.update_if_version(item.id, item.version, values)
             if updated is not None:
                 await _record(self.session, event_type, updated)
+                _catalog_changed(self.session, updated.tenant_id)
                 return updated
         raise ConcurrentUpdateError
 
@@ -207,6 +218,7 @@ async def reserve_stock(
     item = await ItemRepository(session, tenant_id).take_stock(item_id, quantity)
     if item is None:
         return None
+    _catalog_changed(session, tenant_id)
     if item.stock <= LOW_STOCK_THRESHOLD < item.stock + quantity:
         await _record(session, EventType.ITEM_STOCK_LOW, item)
     return item.stock
@@ -220,3 +232,4 @@ async def release_stock(
         raise ValueError("quantity must be positive")
     if await ItemRepository(session, tenant_id).return_stock(item_id, quantity) is None:
         raise ItemNotFoundError(item_id)
+    _catalog_changed(session, tenant_id)

@@ -117,8 +117,8 @@ async def place_order(
     check_quantities(lines)
     items = await load_orderable_items(session, principal.tenant_id, [ln.item_id for ln in lines])
     currency = check_items(lines, items)
-    # Prices and names are read before the stock is taken; the snapshot is what the
-    # client saw when ordering, even if the item is edited concurrently.
+    # reserve_stock refreshes each item from its UPDATE ... RETURNING, so the sku, name
+    # and price snapshotted below are those of the row at the moment its stock was taken.
     await take_stock(session, principal.tenant_id, lines, items)
     order_lines = [
         OrderLine(

@@ -15,6 +15,10 @@ class KeyValueStore(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        """Several keys in one round trip (Redis MGET), in the order given."""
+        ...
+
     async def set(self, key: str, value: bytes, ttl_ms: int) -> None: ...
 
     async def set_if_absent(self, key: str, value: bytes, ttl_ms: int) -> bool:

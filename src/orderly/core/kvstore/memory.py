@@ -62,6 +62,9 @@ class MemoryStore:
         entry = self._live(key)
         return None if entry is None else entry[0]
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        return [None if (entry := self._live(key)) is None else entry[0] for key in keys]
+
     async def set(self, key: str, value: bytes, ttl_ms: int) -> None:
         self._put(key, value, self._expiry(ttl_ms))
 

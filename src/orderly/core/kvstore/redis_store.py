@@ -24,6 +24,12 @@ class RedisStore:
         # A client built with decode_responses=True hands back str; the contract is bytes.
         return value.encode() if isinstance(value, str) else value
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        values: list[bytes | str | None] = await self._client.mget(
+            [self._key(key) for key in keys]
+        )
+        return [v.encode() if isinstance(v, str) else v for v in values]
+
     async def set(self, key: str, value: bytes, ttl_ms: int) -> None:
         check_ttl(ttl_ms)
         await self._client.set(self._key(key), value, px=ttl_ms)

@@ -1,0 +1,76 @@
+"""The catalog read cache never serves a stale read after a write, nor another
+tenant's data (both backends: in-process store on SQLite, Redis on PostgreSQL)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.support.api import add_item, place_order, register
+from tests.support.world import ALL_SCOPES, build_world
+
+
+async def test_reads_are_cached_and_writes_are_visible_to_the_next_read(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    world = await build_world(client)
+    key = await world.key_with(ALL_SCOPES)
+    item = await add_item(client, world.owner.headers, stock=10, name="Before")
+    path = f"/api/v1/items/{item['id']}"
+    for headers in (world.owner.headers, key):  # warm both list and item entries
+        assert (await client.get("/api/v1/items", headers=headers)).status_code == 200
+        assert (await client.get(path, headers=headers)).json()["name"] == "Before"
+
+    renamed = await client.patch(path, headers=world.owner.headers, json={"name": "After"})
+    assert renamed.status_code == 200
+    # Another principal (an API key) reads right after the owner's write.
+    assert (await client.get(path, headers=key)).json()["name"] == "After"
+    names = [i["name"] for i in (await client.get("/api/v1/items", headers=key)).json()["items"]]
+    assert "After" in names
+    assert "Before" not in names
+
+    etag = (await client.get(path, headers=key)).headers["etag"]
+    await place_order(client, world.member.headers, [(item["id"], 3)])
+    fresh = await client.get(path, headers=key | {"If-None-Match": etag})
+    assert fresh.status_code == 200  # the order changed the stock, hence the ETag
+    assert fresh.json()["stock"] == 7
+    assert fresh.headers["etag"] != etag
+    unchanged = await client.get(path, headers=key | {"If-None-Match": fresh.headers["etag"]})
+    assert unchanged.status_code == 304
+    assert unchanged.headers["etag"] == fresh.headers["etag"]
+    assert unchanged.headers["cache-control"] == "private, no-cache"
+
+
+async def test_a_cached_list_is_never_served_to_another_tenant(client: httpx.AsyncClient) -> None:
+    first = await register(client, "First")
+    second = await register(client, "Second")
+    await add_item(client, first.headers, name="First's secret")
+    seen_by_first = (await client.get("/api/v1/items", headers=first.headers)).json()["items"]
+    assert [i["name"] for i in seen_by_first] == ["First's secret"]
+    seen_by_second = (await client.get("/api/v1/items", headers=second.headers)).json()
+    assert seen_by_second["items"] == []
+
+
+async def test_a_rolled_back_write_does_not_invalidate_or_poison(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await register(client)
+    item = await add_item(client, owner.headers, stock=1)
+    before = (await client.get(f"/api/v1/items/{item['id']}", headers=owner.headers)).json()
+    failed = await place_order(client, owner.headers, [(item["id"], 5)])
+    assert failed.status_code == 409
+    after = (await client.get(f"/api/v1/items/{item['id']}", headers=owner.headers)).json()
+    assert after == before
+
+
+@pytest.mark.parametrize("cache_enabled", [False])
+async def test_the_cache_can_be_switched_off(
+    client: httpx.AsyncClient, app: FastAPI, cache_enabled: bool
+) -> None:
+    app.state.resources.response_cache.enabled = cache_enabled
+    owner = await register(client)
+    item = await add_item(client, owner.headers, name="Plain")
+    response = await client.get(f"/api/v1/items/{item['id']}", headers=owner.headers)
+    assert response.json()["name"] == "Plain"
+    assert response.headers["etag"] == f'"{item["id"]}-v1"'
