@@ -14,7 +14,7 @@ from orderly.core.responses import AUTHENTICATED, problems
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
 
 
-def _service(session: DbSession, principal: Staff, resources: AppResources) -> ApiKeyService:
+async def _service(session: DbSession, principal: Staff, resources: AppResources) -> ApiKeyService:
     return ApiKeyService(session, principal, resources.cursors, resources.bus)
 
 

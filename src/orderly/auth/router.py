@@ -15,7 +15,7 @@ from orderly.core.responses import problems
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def get_auth_service(session: DbSession, resources: AppResources) -> AuthService:
+async def get_auth_service(session: DbSession, resources: AppResources) -> AuthService:
     return AuthService(
         session,
         resources.passwords,

@@ -46,10 +46,18 @@ async def commit_unit(resources: Resources, session: AsyncSession) -> None:
 
 
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-AppResources = Annotated[Resources, Depends(get_resources)]
 
 
-def _settings(request: Request) -> Settings:
+async def _resources(request: Request) -> Resources:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
+    # thread hop per request (and per such dependency) on the hottest path there is.
+    return get_resources(request)
+
+
+AppResources = Annotated[Resources, Depends(_resources)]
+
+
+async def _settings(request: Request) -> Settings:
     return get_resources(request).settings
 
 

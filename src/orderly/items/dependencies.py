@@ -18,11 +18,15 @@ ItemWriter = Annotated[
 ]
 
 
-def _reading(session: DbSession, principal: ItemReader, resources: AppResources) -> ItemService:
+async def _reading(
+    session: DbSession, principal: ItemReader, resources: AppResources
+) -> ItemService:
     return ItemService(session, principal, resources.cursors)
 
 
-def _writing(session: DbSession, principal: ItemWriter, resources: AppResources) -> ItemService:
+async def _writing(
+    session: DbSession, principal: ItemWriter, resources: AppResources
+) -> ItemService:
     return ItemService(session, principal, resources.cursors)
 
 

@@ -36,7 +36,7 @@ PAGE_JSON = TypeAdapter(Page[ItemRead])
 ITEM_JSON = TypeAdapter(ItemRead)
 
 
-def _cache(resources: AppResources) -> ResponseCache:
+async def _cache(resources: AppResources) -> ResponseCache:
     return resources.response_cache
 
 

@@ -26,11 +26,15 @@ OrdersReader = Annotated[Principal, Depends(require_scope(Scope.READ_ORDERS))]
 OrdersWriter = Annotated[Principal, Depends(require_scope(Scope.WRITE_ORDERS))]
 
 
-def _reader(session: DbSession, principal: OrdersReader, resources: AppResources) -> OrderService:
+async def _reader(
+    session: DbSession, principal: OrdersReader, resources: AppResources
+) -> OrderService:
     return OrderService(session, principal, resources.cursors)
 
 
-def _writer(session: DbSession, principal: OrdersWriter, resources: AppResources) -> OrderService:
+async def _writer(
+    session: DbSession, principal: OrdersWriter, resources: AppResources
+) -> OrderService:
     return OrderService(session, principal, resources.cursors)
 
 

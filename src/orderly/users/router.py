@@ -34,11 +34,15 @@ def _service(session: DbSession, principal: Principal, resources: AppResources) 
     return UserService(session, principal, context)
 
 
-def staff_service(session: DbSession, principal: Staff, resources: AppResources) -> UserService:
+async def staff_service(
+    session: DbSession, principal: Staff, resources: AppResources
+) -> UserService:
     return _service(session, principal, resources)
 
 
-def self_service(session: DbSession, principal: AnyUser, resources: AppResources) -> UserService:
+async def self_service(
+    session: DbSession, principal: AnyUser, resources: AppResources
+) -> UserService:
     return _service(session, principal, resources)
 
 
