@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     password_hash_time_cost: int = Field(default=2, ge=1)
     password_hash_memory_kib: int = Field(default=19456, ge=1024)
-    password_hash_workers: int = Field(default=2, ge=1)
+    # One hash at a time: each Argon2 hash holds memory_kib of RAM while it runs, and
+    # logins are rare next to other requests.
+    password_hash_workers: int = Field(default=1, ge=1)
 
     cors_origins: StrList = Field(default_factory=list)
     cors_allow_credentials: bool = False

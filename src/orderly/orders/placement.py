@@ -1,4 +1,5 @@
-"""Placing an order: validate the lines, take the stock, write the order.
+"""Placing an order: validate the lines and build the order (``prepare_order``), then
+take the stock (``take_stock``, called last by the service).
 
 Stock is taken with one conditional UPDATE per item (``stock = stock - q WHERE stock >=
 q``) inside the request's transaction, so concurrent orders can never oversell: the
@@ -25,7 +26,6 @@ from orderly.orders.exceptions import (
     MixedCurrenciesError,
 )
 from orderly.orders.models import Order, OrderLine
-from orderly.orders.repository import OrderRepository
 from orderly.orders.schemas import OrderCreate
 from orderly.orders.states import OrderStatus
 
@@ -110,16 +110,24 @@ async def take_stock(
             raise InsufficientStockError(item.id, item.sku, line.quantity)
 
 
-async def place_order(
-    session: AsyncSession, repo: OrderRepository, principal: Principal, data: OrderCreate
-) -> Order:
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """A validated order, built but not yet written, and what taking its stock needs."""
+
+    order: Order
+    lines: list[MergedLine]
+    items: dict[str, Item]
+
+
+async def prepare_order(
+    session: AsyncSession, principal: Principal, data: OrderCreate
+) -> Placement:
+    """Validate the lines and build the order with sku, name and price snapshotted as
+    the client's request was evaluated. Writes nothing."""
     lines = merge_lines(data)
     check_quantities(lines)
     items = await load_orderable_items(session, principal.tenant_id, [ln.item_id for ln in lines])
     currency = check_items(lines, items)
-    # reserve_stock refreshes each item from its UPDATE ... RETURNING, so the sku, name
-    # and price snapshotted below are those of the row at the moment its stock was taken.
-    await take_stock(session, principal.tenant_id, lines, items)
     order_lines = [
         OrderLine(
             position=position,
@@ -140,4 +148,4 @@ async def place_order(
         api_key_id=principal.api_key_id,
         lines=order_lines,
     )
-    return await repo.add(order)
+    return Placement(order, lines, items)

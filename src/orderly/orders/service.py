@@ -13,7 +13,7 @@ from orderly.events.types import EventType
 from orderly.items.service import release_stock
 from orderly.orders.exceptions import InvalidOrderStateError, OrderNotFoundError
 from orderly.orders.models import Order
-from orderly.orders.placement import place_order
+from orderly.orders.placement import prepare_order, take_stock
 from orderly.orders.repository import OrderRepository
 from orderly.orders.schemas import OrderCreate, OrderLineRead, OrderRead
 from orderly.orders.states import OrderStatus, can_transition, sources_of
@@ -57,9 +57,15 @@ class OrderService:
         return None if self.principal.sees_everything_in_tenant() else self.principal.user_id
 
     async def create(self, data: OrderCreate) -> OrderRead:
-        order = await place_order(self.session, self.repo, self.principal, data)
+        placement = await prepare_order(self.session, self.principal, data)
+        order = await self.repo.add(placement.order)
         read = order_read(order)
         await self._record(EventType.ORDER_CREATED, read)
+        # Stock last: the conditional UPDATE locks the item rows until the commit, so
+        # everything else is written first and a hot item is locked for one round trip
+        # plus the commit, not for every INSERT of the order. A line that does not fit
+        # still rolls the whole order (and its event) back.
+        await take_stock(self.session, self.principal.tenant_id, placement.lines, placement.items)
         return read
 
     async def list(
