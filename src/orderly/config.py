@@ -69,7 +69,11 @@ class Settings(BaseSettings):
     # instead of queueing behind a saturated pool until the client gives up.
     db_pool_timeout: float = Field(default=5.0, gt=0)
     db_pool_recycle: int = Field(default=1800, ge=-1)
-    db_pool_pre_ping: bool = True
+    # Off by default: on asyncpg a ping is BEGIN + ";" + ROLLBACK, three round trips on
+    # every checkout (a third of a cached-off read). Without it, a connection that died
+    # (database restart, idle kill) fails the one request that meets it with 503
+    # DATABASE_UNAVAILABLE, and SQLAlchemy discards the pool's older connections.
+    db_pool_pre_ping: bool = False
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
 
     redis_url: str | None = None

@@ -20,6 +20,41 @@ async def test_openapi_document_describes_the_service(client: httpx.AsyncClient)
     assert all(tag.get("description") for tag in document["tags"])
 
 
+PUBLIC_OPERATIONS = {
+    ("post", "/api/v1/auth/register"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+}
+
+
+async def test_openapi_names_the_credentials_of_every_protected_operation(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["Bearer"]["flows"]["password"]["tokenUrl"] == "/api/v1/auth/login"
+    assert schemes["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "`sk_...` key from `POST /api/v1/api-keys`.",
+    }
+    operations = {
+        (method, path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert len(operations) > len(PUBLIC_OPERATIONS) + 15
+    for key, operation in operations.items():
+        if key in PUBLIC_OPERATIONS:
+            assert "security" not in operation, key
+        else:
+            assert operation["security"] == [{"Bearer": []}, {"ApiKey": []}], key
+
+
 async def test_docs_pages_load_their_assets_from_this_app(client: httpx.AsyncClient) -> None:
     for page, asset_names in (
         ("/docs", ("swagger-ui-bundle.js", "swagger-ui.css")),

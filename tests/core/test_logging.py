@@ -46,12 +46,12 @@ async def test_credentials_never_reach_the_log(
     backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = create_app(make_settings(backend, log_level="INFO", log_format="json"))
-    app.include_router(_chatty_router())
+    app.include_router(_chatty_router(), prefix="/_prefixed")
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             response = await client.post(
-                "/_careless",
+                "/_prefixed/_careless",
                 headers={
                     "Authorization": f"Bearer {SECRETS['bearer']}",
                     "X-API-Key": SECRETS["api_key"],
@@ -67,7 +67,7 @@ async def test_credentials_never_reach_the_log(
     assert access, output
     assert access[-1]["request_id"] == "log-test-1"
     assert access[-1]["method"] == "POST"
-    assert access[-1]["route"] == "/_careless"
+    assert access[-1]["route"] == "/_prefixed/_careless"  # the full template
     assert access[-1]["status"] == 200
     assert access[-1]["duration_ms"] >= 0
     careless = next(line for line in lines if line.get("event") == "login_attempt")

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from orderly.core.dependencies import DbSession
 from orderly.main import create_app
@@ -72,3 +73,36 @@ async def test_an_exhausted_pool_fails_fast_with_503(backend: Backend) -> None:
     assert starved.json()["code"] == "DATABASE_UNAVAILABLE"
     assert starved.headers["retry-after"] == "1"
     assert waited < 0.9
+
+
+async def test_a_connection_killed_under_the_pool_costs_at_most_one_503(backend: Backend) -> None:
+    """No pre-ping (three round trips per checkout on asyncpg): a connection the
+    database dropped fails the request that meets it with 503, and the pool recovers."""
+    if not backend.database_url.startswith("postgresql"):
+        pytest.skip("SQLite connections are files: nothing can drop them")
+    app = create_app(make_settings(backend, db_pool_size=2))
+    router = APIRouter()
+
+    @router.get("/_pid")
+    async def pid(session: DbSession) -> dict[str, int]:
+        return {"pid": (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()}
+
+    app.include_router(router)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            first = await client.get("/_pid")
+            assert first.status_code == 200
+            admin = create_async_engine(backend.database_url, poolclass=NullPool)
+            async with admin.connect() as connection:  # not one of the app's connections
+                await connection.execute(
+                    text("SELECT pg_terminate_backend(:pid)"), {"pid": first.json()["pid"]}
+                )
+            await admin.dispose()
+            answers = [await client.get("/_pid") for _ in range(3)]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(503) <= 1
+    assert statuses[-1] == 200
+    for answer in answers:
+        if answer.status_code == 503:
+            assert answer.json()["code"] == "DATABASE_UNAVAILABLE"

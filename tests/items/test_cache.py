@@ -3,11 +3,14 @@ tenant's data (both backends: in-process store on SQLite, Redis on PostgreSQL)."
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from tests.support.api import add_item, place_order, register
+from tests.support.database import count_statements
 from tests.support.world import ALL_SCOPES, build_world
 
 
@@ -74,3 +77,44 @@ async def test_the_cache_can_be_switched_off(
     response = await client.get(f"/api/v1/items/{item['id']}", headers=owner.headers)
     assert response.json()["name"] == "Plain"
     assert response.headers["etag"] == f'"{item["id"]}-v1"'
+
+
+def _selects_from(statements: list[str], table: str) -> list[str]:
+    return [
+        s for s in statements if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s
+    ]
+
+
+async def test_concurrent_misses_of_one_entry_run_one_query(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """An expired or invalidated hot entry under load costs one query, not one per
+    request in flight (the stampede that made p99 a second in the benchmark)."""
+    owner = await register(client)
+    for _ in range(3):
+        await add_item(client, owner.headers)
+    engine = app.state.resources.database.engine
+    with count_statements(engine) as statements:
+        pages = await asyncio.gather(
+            *(client.get("/api/v1/items?limit=7", headers=owner.headers) for _ in range(20))
+        )
+    assert {page.status_code for page in pages} == {200}
+    assert len({page.content for page in pages}) == 1
+    assert len(_selects_from(statements, "items")) == 1
+
+
+async def test_a_cold_api_key_is_looked_up_and_its_use_recorded_once(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    world = await build_world(client)
+    key = await world.key_with(ALL_SCOPES)  # created, never used: no process cached it
+    resources = app.state.resources
+    with count_statements(resources.database.engine) as statements:
+        answers = await asyncio.gather(
+            *(client.get(f"/api/v1/items?limit={n}", headers=key) for n in range(1, 21))
+        )
+        await resources.tasks.drain()
+    assert {answer.status_code for answer in answers} == {200}
+    assert len(_selects_from(statements, "api_keys")) == 1
+    updates = [s for s in statements if s.startswith("UPDATE api_keys SET last_used_at")]
+    assert len(updates) == 1

@@ -4,13 +4,11 @@ stock atomically, and the outbox rows that go with them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.auth.principal import Principal, Role
@@ -29,6 +27,7 @@ from orderly.items.service import (
 from orderly.tenants.service import create_tenant
 from tests.items.helpers import ITEMS, create, database, events_of, item_count
 from tests.support.api import register
+from tests.support.database import count_statements
 
 
 @pytest.fixture
@@ -69,20 +68,6 @@ async def _fresh(db: Database, item_id: str) -> Item:
         item = await session.get(Item, item_id)
         assert item is not None
         return item
-
-
-@contextmanager
-def _count_statements(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_reserving_takes_the_stock_and_bumps_the_version(
@@ -216,7 +201,7 @@ async def test_orderable_items_are_the_tenants_live_ones_in_one_query(
     archived = await _item(db, app, tenant, sku="OLD")
     theirs = await _item(db, app, other, sku="THEIRS")
     await _service(session, app, tenant).archive(archived)
-    with _count_statements(db) as statements:
+    with count_statements(db.engine) as statements:
         found = await load_orderable_items(
             session, tenant, [live, archived, theirs, "itm_unknown"]
         )

@@ -6,7 +6,11 @@ import asyncio
 from collections import Counter
 
 import httpx
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from orderly.config import Settings
+from orderly.idempotency.dependencies import idempotency_guard
+from orderly.main import create_app
 from tests.support.api import add_item, register, stock_of
 
 
@@ -47,3 +51,28 @@ async def test_ten_concurrent_posts_with_one_key_make_one_order(client: httpx.As
     assert await stock_of(client, owner.headers, item["id"]) == 9
     listed = (await client.get("/api/v1/orders", headers=owner.headers)).json()["items"]
     assert len(listed) == 1
+
+
+# Their responses carry secrets (tokens, the raw key) that must not sit in a store.
+NOT_IDEMPOTENT = {"/api/v1/auth/", "/api/v1/api-keys"}
+
+
+def test_every_other_api_post_and_patch_honours_idempotency_keys() -> None:
+    """The guard is attached per write route, so a new POST/PATCH fails this test
+    until it has the guard or is listed above with its reason."""
+    app = create_app(Settings(_env_file=None))
+    writes = [
+        route
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute)
+        and (route.path or "").startswith("/api/v1")
+        and {"POST", "PATCH"} & (route.methods or set())
+    ]
+    unguarded = {
+        route.path
+        for route in writes
+        if not (route.path or "").startswith(tuple(NOT_IDEMPOTENT))
+        and not any(dep.dependency is idempotency_guard for dep in route.dependencies)
+    }
+    assert len(writes) >= 8
+    assert unguarded == set()

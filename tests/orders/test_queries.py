@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from tests.support.api import add_item, place_order, register
-
-
-@contextmanager
-def count_statements(app: FastAPI) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.state.resources.database.engine.sync_engine
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+from tests.support.database import count_statements
 
 
 async def test_a_page_of_twenty_orders_is_two_queries(
@@ -36,7 +17,7 @@ async def test_a_page_of_twenty_orders_is_two_queries(
     for _ in range(21):
         response = await place_order(client, owner.headers, [(i["id"], 1) for i in items])
         assert response.status_code == 201
-    with count_statements(app) as statements:
+    with count_statements(app.state.resources.database.engine) as statements:
         page = (await client.get("/api/v1/orders", headers=owner.headers)).json()
     assert len(page["items"]) == 20
     assert all(len(order["lines"]) == 3 for order in page["items"])

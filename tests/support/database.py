@@ -1,8 +1,11 @@
-"""Migrating and emptying test databases."""
+"""Emptying test databases, and counting the statements a piece of code runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderly.models import Base
@@ -20,3 +23,18 @@ async def empty_all_tables(engine: AsyncEngine) -> None:
         else:
             for name in tables:
                 await conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every SQL statement sent through ``engine`` inside the block, in order."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from orderly.api_keys.service import (
     KEY_PREFIX,
     LAST_USED_RESOLUTION,
@@ -24,7 +22,8 @@ from orderly.api_keys.service import (
 from orderly.auth.principal import Principal
 from orderly.auth.tokens import hash_token
 from orderly.core.cache import InvalidationBus, LocalCache
-from orderly.core.database import utcnow
+from orderly.core.database import Database, utcnow
+from orderly.core.singleflight import SingleFlight
 
 CACHE_TTL_SECONDS = 30.0
 CACHE_ENTRIES = 10_000
@@ -51,27 +50,43 @@ class ApiKeyResolver:
         self._cache: LocalCache[ResolvedKey] = LocalCache(
             max_entries=CACHE_ENTRIES, ttl_seconds=CACHE_TTL_SECONDS
         )
+        # A key's cache entry expires for every request using it at the same moment.
+        self._lookups: SingleFlight[str, ResolvedKey | None] = SingleFlight()
         bus.subscribe(REVOKED_TOPIC, self._cache.discard)
 
-    async def resolve(self, session: AsyncSession, raw: str) -> ResolvedKey | None:
+    async def resolve(self, database: Database, raw: str) -> ResolvedKey | None:
         if not raw.startswith(KEY_PREFIX):
             return None
         digest = hash_token(raw)
         resolved = self._cache.get(digest)
         if resolved is None:
+            resolved = await self._lookups.run(digest, lambda: self._load(database, raw, digest))
+            if resolved is None:
+                return None
+        if resolved.expired:
+            self._cache.discard(digest)
+            return None
+        return resolved
+
+    async def _load(self, database: Database, raw: str, digest: str) -> ResolvedKey | None:
+        # Its own short read, not the request's transaction: authentication comes
+        # before the route's dependencies and needs no unit of work.
+        async with database.session(write=False) as session:
             key = await authenticate_api_key(session, raw)
             if key is None:
                 return None
             resolved = ResolvedKey(
                 principal_for_key(key), digest, key.expires_at, key.last_used_at
             )
-            self._cache.set(digest, resolved)
-        if resolved.expired:
-            self._cache.discard(digest)
-            return None
+        self._cache.set(digest, resolved)
         return resolved
 
-    def mark_used(self, resolved: ResolvedKey) -> None:
-        """Remember locally that the use was recorded, so this process writes
-        ``last_used_at`` at most once per interval."""
-        self._cache.set(resolved.digest, replace(resolved, last_used_at=utcnow()))
+    def claim_use(self, resolved: ResolvedKey) -> bool:
+        """Whether this request should record the key's use: true at most once per
+        interval in this process, however many requests resolved it concurrently (the
+        check and the mark happen without an ``await`` between them)."""
+        current = self._cache.get(resolved.digest) or resolved
+        if not current.use_unrecorded:
+            return False
+        self._cache.set(resolved.digest, replace(current, last_used_at=utcnow()))
+        return True

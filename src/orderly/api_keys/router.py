@@ -2,19 +2,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from orderly.api_keys.service import ApiKeyService
 from orderly.auth.dependencies import Staff
-from orderly.core.dependencies import AppResources, DbSession
+from orderly.core.dependencies import DbSession
 from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.resources import get_resources
 from orderly.core.responses import AUTHENTICATED, problems
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
 
 
-async def _service(session: DbSession, principal: Staff, resources: AppResources) -> ApiKeyService:
+async def _service(request: Request, session: DbSession, principal: Staff) -> ApiKeyService:
+    resources = get_resources(request)
     return ApiKeyService(session, principal, resources.cursors, resources.bus)
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from orderly.auth.schemas import RefreshRequest, RegisterRequest, Registration, TokenPair
 from orderly.auth.service import AuthService
-from orderly.core.dependencies import AppResources, DbSession
+from orderly.core.dependencies import DbSession
+from orderly.core.resources import get_resources
 from orderly.core.responses import problems
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-async def get_auth_service(session: DbSession, resources: AppResources) -> AuthService:
+async def get_auth_service(request: Request, session: DbSession) -> AuthService:
+    resources = get_resources(request)
     return AuthService(
         session,
         resources.passwords,

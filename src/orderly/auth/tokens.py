@@ -3,6 +3,10 @@
 Signing uses one key; verification tries the current key and then the previous ones,
 so a key can be rotated without logging everyone out (see README, "Key rotation").
 Only the configured algorithm is accepted, which also rules out ``alg: none``.
+
+Verified tokens are remembered in-process (keyed by the whole token, so only the very
+same bytes hit; expiry is checked on every use): a client sends the same token on every
+request, and decoding and checking it costs about as much as serving a cached page.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from dataclasses import dataclass
 import jwt
 
 from orderly.auth.principal import Role
+from orderly.core.cache import LocalCache
 
 REQUIRED_CLAIMS = ["sub", "tid", "role", "jti", "iat", "exp"]
+VERIFIED_ENTRIES = 4096
+VERIFIED_TTL_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,7 @@ class AccessClaims:
     tenant_id: str
     role: Role
     issued_at: float
+    expires_at: float
 
 
 class InvalidTokenError(Exception):
@@ -40,6 +48,9 @@ class AccessTokenCodec:
         self._verification_keys = verification_keys
         self._algorithm = algorithm
         self.ttl_seconds = ttl_seconds
+        self._verified: LocalCache[AccessClaims] = LocalCache(
+            max_entries=VERIFIED_ENTRIES, ttl_seconds=VERIFIED_TTL_SECONDS
+        )
 
     def issue(self, *, user_id: str, tenant_id: str, role: Role) -> str:
         # iat with millisecond precision (NumericDate may be fractional, RFC 7519 §2):
@@ -57,6 +68,16 @@ class AccessTokenCodec:
         return jwt.encode(claims, self._signing_key, algorithm=self._algorithm)
 
     def verify(self, token: str) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            self._verified.set(token, claims)
+        if claims.expires_at <= time.time():
+            self._verified.discard(token)
+            raise InvalidTokenError("ExpiredSignatureError")
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         for key in self._verification_keys:
             try:
                 claims = jwt.decode(
@@ -80,6 +101,7 @@ def _claims(raw: dict[str, object]) -> AccessClaims:
             tenant_id=str(raw["tid"]),
             role=Role(str(raw["role"])),
             issued_at=float(raw["iat"]),  # type: ignore[arg-type]
+            expires_at=float(raw["exp"]),  # type: ignore[arg-type]
         )
     except (ValueError, TypeError) as exc:
         raise InvalidTokenError("bad claims") from exc

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.core.errors import AppError
 from orderly.core.resources import Resources, get_resources
+from orderly.core.responses import TENANT_DATA_HEADERS
 from orderly.core.unit_of_work import commit, rollback
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -61,3 +62,8 @@ async def _resources(request: Request) -> Resources:
 
 
 AppResources = Annotated[Resources, Depends(_resources)]
+
+
+async def tenant_data_headers(response: Response) -> None:
+    """Tenant data is private to the credential that fetched it (see TENANT_DATA_HEADERS)."""
+    response.headers.update(TENANT_DATA_HEADERS)

@@ -76,6 +76,16 @@ def problem_response(
     return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+def internal_error_response(instance: str) -> ProblemResponse:
+    """The generic 500: nothing about the cause (that goes to the log)."""
+    return problem_response(
+        status=500,
+        code="INTERNAL_ERROR",
+        detail="An unexpected error occurred. Quote the request id when reporting it.",
+        instance=instance,
+    )
+
+
 def _field_errors(raw: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     return [
         FieldError(
@@ -146,6 +156,15 @@ async def _database_unavailable_handler(request: Request, exc: Exception) -> Res
     )
 
 
+async def _dbapi_error_handler(request: Request, exc: Exception) -> Response:
+    """A dropped connection (database restart, idle kill) is transient: 503. Any other
+    driver error is a bug: the generic 500, the details to the log."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return await _database_unavailable_handler(request, exc)
+    logger.error("database_error", exc_info=exc)
+    return internal_error_response(request.url.path)
+
+
 async def _redis_unavailable_handler(request: Request, exc: Exception) -> Response:
     logger.warning("redis_unavailable", error=type(exc).__name__)
     return problem_response(
@@ -173,6 +192,7 @@ def register_exception_handlers(app: FastAPI) -> None:
         sqlalchemy.exc.TimeoutError: _database_unavailable_handler,
         sqlalchemy.exc.OperationalError: _database_unavailable_handler,
         sqlalchemy.exc.InterfaceError: _database_unavailable_handler,
+        sqlalchemy.exc.DBAPIError: _dbapi_error_handler,
         redis.exceptions.ConnectionError: _redis_unavailable_handler,
         redis.exceptions.TimeoutError: _redis_unavailable_handler,
     }

@@ -10,16 +10,21 @@ every entry of that tenant's namespace at once, in every process:
 - a reader that read the old rows and stores them late stores them under the old
   generation, where nobody will find them.
 
-Lookups are one round trip (generation and entry together, Redis MGET).
+Lookups are one round trip (generation and entry together, Redis MGET). Concurrent
+misses of one entry under one generation share one computation (``SingleFlight``), and
+the caller that computes looks once more first, so an invalidation or an expiry under
+load costs one query, not one per request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from orderly.core.kvstore import KeyValueStore
+from orderly.core.singleflight import SingleFlight
 
 GENERATION_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -43,6 +48,7 @@ class ResponseCache:
         self._kv = kv
         self.enabled = enabled
         self._ttl_ms = ttl_seconds * 1000
+        self._misses: SingleFlight[tuple[str, bytes | None], CachedBody] = SingleFlight()
 
     @staticmethod
     def _generation_key(namespace: str, tenant_id: str) -> str:
@@ -52,6 +58,34 @@ class ResponseCache:
     def _entry_key(namespace: str, tenant_id: str, variant: str) -> str:
         digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
         return f"cache:{namespace}:{tenant_id}:{digest}"
+
+    async def fetch(
+        self,
+        namespace: str,
+        tenant_id: str,
+        variant: str,
+        compute: Callable[[], Awaitable[CachedBody]],
+    ) -> CachedBody:
+        """The cached body, else ``compute()``'s, stored for the next reader."""
+        if not self.enabled:
+            return await compute()
+        seen = await self.lookup(namespace, tenant_id, variant)
+        if seen.hit is not None:
+            return seen.hit
+
+        async def compute_and_store() -> CachedBody:
+            # Look again: a caller whose lookup missed while another's computation was
+            # finishing arrives here after that flight has landed and left. The entry
+            # is stored by then, and one more lookup is far cheaper than the query.
+            again = await self.lookup(namespace, tenant_id, variant)
+            if again.hit is not None:
+                return again.hit
+            value = await compute()
+            await self.store(namespace, tenant_id, variant, again, value)
+            return value
+
+        flight = (self._entry_key(namespace, tenant_id, variant), seen.generation)
+        return await self._misses.run(flight, compute_and_store)
 
     async def lookup(self, namespace: str, tenant_id: str, variant: str) -> Lookup:
         generation, entry = await self._kv.get_many(

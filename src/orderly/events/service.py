@@ -1,12 +1,22 @@
-"""Writing to the outbox. Call it inside the request's transaction, after the change."""
+"""Writing to the outbox. Call it inside the request's transaction, after the change.
+
+A plain INSERT built once (no ORM object, no unit-of-work flush): events are written on
+every order, and nothing reads the row back in the request that writes it.
+"""
 
 from __future__ import annotations
 
+from typing import cast
+
 from pydantic import BaseModel
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orderly.core.database import utcnow
 from orderly.events.models import Event
 from orderly.events.types import EventType
+
+_INSERT_EVENT = insert(cast(Table, Event.__table__))
 
 
 async def record_event(
@@ -16,14 +26,15 @@ async def record_event(
     event_type: EventType,
     subject_id: str,
     payload: BaseModel,
-) -> Event:
+) -> None:
     """``payload`` is the resource exactly as the API shows it (its read schema)."""
-    event = Event(
-        tenant_id=tenant_id,
-        type=event_type.value,
-        subject_id=subject_id,
-        payload=payload.model_dump(mode="json"),
+    await session.execute(
+        _INSERT_EVENT,
+        {
+            "tenant_id": tenant_id,
+            "type": event_type.value,
+            "subject_id": subject_id,
+            "payload": payload.model_dump(mode="json"),
+            "created_at": utcnow(),
+        },
     )
-    session.add(event)
-    await session.flush()
-    return event

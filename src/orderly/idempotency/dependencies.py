@@ -1,5 +1,6 @@
-"""``idempotency_guard``: attach it to authenticated routers,
-``APIRouter(dependencies=[Depends(idempotency_guard)])``. It needs
+"""``idempotency_guard``: attach it to authenticated POST and PATCH routes,
+``@router.post(..., dependencies=[IDEMPOTENT])`` (not to a whole router: on a GET it
+would do nothing, at the price of two dependency nodes per request). It needs
 ``IdempotencyMiddleware`` in the stack, and does nothing unless the request is a POST
 or PATCH with an ``Idempotency-Key`` header."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.datastructures import FormData, UploadFile
 
 from orderly.auth.dependencies import CurrentPrincipal
@@ -47,6 +48,9 @@ async def idempotency_guard(request: Request, principal: CurrentPrincipal) -> No
     body = canonical_body(request.headers.get("content-type", ""), await _body(request))
     request_fingerprint = fingerprint(method=method, path=path, query=request.url.query, body=body)
     slot.claim = await claim(repository, stored_under, request_fingerprint)
+
+
+IDEMPOTENT = Depends(idempotency_guard)
 
 
 async def _body(request: Request) -> bytes:

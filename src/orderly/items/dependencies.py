@@ -4,30 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
-from orderly.auth.dependencies import require_scope
+from orderly.auth.dependencies import get_principal, require_scope
 from orderly.auth.principal import Principal, Role, Scope
-from orderly.core.dependencies import AppResources, DbSession
-from orderly.items.service import ItemService
+from orderly.core.cached_reads import CachedReadRoute
+from orderly.core.dependencies import DbSession, tenant_data_headers
+from orderly.core.resources import get_resources
+from orderly.items.service import CACHE_NAMESPACE, ItemService
 
 # Any user may read the catalog; staff change it. API keys by scope.
-ItemReader = Annotated[Principal, Depends(require_scope(Scope.READ_ITEMS))]
+may_read_items = require_scope(Scope.READ_ITEMS)
+ItemReader = Annotated[Principal, Depends(may_read_items)]
 ItemWriter = Annotated[
     Principal, Depends(require_scope(Scope.WRITE_ITEMS, roles=(Role.OWNER, Role.ADMIN)))
 ]
 
 
-async def _reading(
-    session: DbSession, principal: ItemReader, resources: AppResources
-) -> ItemService:
-    return ItemService(session, principal, resources.cursors)
+async def _reading(request: Request, session: DbSession, principal: ItemReader) -> ItemService:
+    return ItemService(session, principal, get_resources(request).cursors)
 
 
-async def _writing(
-    session: DbSession, principal: ItemWriter, resources: AppResources
-) -> ItemService:
-    return ItemService(session, principal, resources.cursors)
+async def _writing(request: Request, session: DbSession, principal: ItemWriter) -> ItemService:
+    return ItemService(session, principal, get_resources(request).cursors)
 
 
 ItemReaders = Annotated[ItemService, Depends(_reading)]
@@ -41,3 +40,15 @@ IfMatch = Annotated[
     str | None,
     Header(description="The ETag the change is based on: 412 if the item changed since."),
 ]
+
+
+class CatalogReads(CachedReadRoute):
+    """Catalog GETs: a cache hit is answered after the same authentication and the
+    same ``read:items`` guard as ``ItemReaders``, before the other dependencies."""
+
+    namespace = CACHE_NAMESPACE
+    replicates = frozenset({get_principal, tenant_data_headers})
+
+    async def authorize(self, request: Request) -> str:
+        principal = await may_read_items(await get_principal(request))
+        return principal.tenant_id

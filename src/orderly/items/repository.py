@@ -1,16 +1,58 @@
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import Select, Update, or_, update
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from orderly.core.database import utcnow
+from orderly.core.pagination import Position
 from orderly.core.repository import TenantRepository
 from orderly.items.exceptions import SkuConflictError
 from orderly.items.models import Item
+
+
+@dataclass(frozen=True, slots=True)
+class StockLeft:
+    stock: int
+    version: int
+
+
+# Taking stock is on every order: the statement is built once (its compiled form and
+# cache key are then reused), and answers with two integers, not an ORM entity.
+_items = cast(Table, Item.__table__)
+_TAKE_STOCK = (
+    update(_items)
+    .where(
+        _items.c.id == bindparam("take_item_id"),
+        _items.c.tenant_id == bindparam("take_tenant_id"),
+        _items.c.archived_at.is_(None),
+        _items.c.stock >= bindparam("take_quantity"),
+    )
+    .values(
+        stock=_items.c.stock - bindparam("take_quantity"),
+        version=_items.c.version + 1,
+        updated_at=bindparam("take_now"),
+    )
+    .returning(_items.c.stock, _items.c.version)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +68,35 @@ def _contains(text: str) -> str:
     return f"%{escaped}%"
 
 
+@lru_cache(maxsize=64)
+def _page_statement(
+    *, search: bool, active: bool | None, in_stock: bool | None, after: bool
+) -> Select[Any]:
+    """One catalog page, newest first, as plain rows: built once per combination of
+    filters (at most 36), bound per request. The hot uncached read: no ORM entities,
+    no per-request statement building."""
+    c = _items.c
+    stmt = select(*_items.columns).where(c.tenant_id == bindparam("page_tenant_id"))
+    if search:
+        pattern = bindparam("page_pattern", type_=String)
+        stmt = stmt.where(
+            or_(c.name.ilike(pattern, escape="\\"), c.sku.ilike(pattern, escape="\\"))
+        )
+    if active is not None:
+        stmt = stmt.where(c.archived_at.is_(None) if active else c.archived_at.is_not(None))
+    if in_stock is not None:
+        stmt = stmt.where(c.stock > 0 if in_stock else c.stock == 0)
+    if after:
+        at = bindparam("page_after_at", type_=c.created_at.type)
+        last_id = bindparam("page_after_id", type_=String)
+        stmt = stmt.where(or_(c.created_at < at, and_(c.created_at == at, c.id < last_id)))
+    return stmt.order_by(c.created_at.desc(), c.id.desc()).limit(bindparam("page_rows"))
+
+
 class ItemRepository(TenantRepository[Item]):
-    """Every write that changes an existing item goes through ``_write``: one UPDATE that
-    bumps ``version`` and ``updated_at`` and refreshes the session's copy from RETURNING.
-    (One place, so a response cache added later has one place to invalidate.)"""
+    """Every write that changes an existing item is one UPDATE that bumps ``version`` and
+    ``updated_at`` and refreshes the session's copy: ``_write`` for edits, the prebuilt
+    ``_TAKE_STOCK`` on the order path. The service marks the catalog cache changed."""
 
     model = Item
 
@@ -39,21 +106,26 @@ class ItemRepository(TenantRepository[Item]):
         except IntegrityError as exc:  # the unique (tenant_id, sku) constraint is the check
             raise SkuConflictError(row.sku) from exc
 
-    def search(self, filters: ItemFilters) -> Select[Any]:
-        stmt = self.scoped()
+    async def page_rows(
+        self, filters: ItemFilters, after: Position | None, limit: int
+    ) -> tuple[Sequence[Row[Any]], Position | None]:
+        """One page of the filtered catalog, newest first, as rows (see _page_statement)."""
+        stmt = _page_statement(
+            search=bool(filters.q),
+            active=filters.active,
+            in_stock=filters.in_stock,
+            after=after is not None,
+        )
+        params: dict[str, object] = {"page_tenant_id": self.tenant_id, "page_rows": limit + 1}
         if filters.q:
-            pattern = _contains(filters.q)
-            stmt = stmt.where(
-                or_(Item.name.ilike(pattern, escape="\\"), Item.sku.ilike(pattern, escape="\\"))
-            )
-        if filters.active is not None:
-            archived = (
-                Item.archived_at.is_(None) if filters.active else Item.archived_at.is_not(None)
-            )
-            stmt = stmt.where(archived)
-        if filters.in_stock is not None:
-            stmt = stmt.where(Item.stock > 0 if filters.in_stock else Item.stock == 0)
-        return stmt
+            params["page_pattern"] = _contains(filters.q)
+        if after is not None:
+            params |= {"page_after_at": after.created_at, "page_after_id": after.id}
+        rows = (await self.session.execute(stmt, params)).all()
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        return rows, Position(rows[-1].created_at, rows[-1].id)
 
     async def get_fresh(self, item_id: str) -> Item | None:
         """The row as committed now, even if the session holds an older copy of it."""
@@ -75,15 +147,26 @@ class ItemRepository(TenantRepository[Item]):
         except IntegrityError as exc:  # the only constraint a valid change can break
             raise SkuConflictError(str(values.get("sku", ""))) from exc
 
-    async def take_stock(self, item_id: str, quantity: int) -> Item | None:
+    async def take_stock(self, item_id: str, quantity: int) -> StockLeft | None:
         """Decrement only if enough is left, checked and written in one statement: no
         read-modify-write, so concurrent orders cannot both take the last unit."""
-        stmt = (
-            self._changing(item_id)
-            .where(Item.archived_at.is_(None), Item.stock >= quantity)
-            .values(stock=Item.stock - quantity)
-        )
-        return await self._write(stmt)
+        params: dict[str, object] = {"take_item_id": item_id, "take_tenant_id": self.tenant_id}
+        params |= {"take_quantity": quantity, "take_now": utcnow()}
+        result = await self.session.execute(_TAKE_STOCK, params)
+        row = result.one_or_none()
+        if row is None:
+            return None
+        left = StockLeft(stock=row.stock, version=row.version)
+        self._refresh_loaded(item_id, left)
+        return left
+
+    def _refresh_loaded(self, item_id: str, left: StockLeft) -> None:
+        """A copy of the item this session already holds takes the new values (what
+        ``populate_existing`` does for the ORM statements below)."""
+        loaded = self.session.sync_session.identity_map.get(identity_key(Item, item_id))
+        if loaded is not None and object_session(loaded) is self.session.sync_session:
+            set_committed_value(loaded, "stock", left.stock)
+            set_committed_value(loaded, "version", left.version)
 
     async def return_stock(self, item_id: str, quantity: int) -> Item | None:
         stmt = self._changing(item_id).values(stock=Item.stock + quantity)

@@ -2,26 +2,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
-from orderly.core.dependencies import AppResources
+from orderly.core.cached_reads import cache_variant, cached_response
 from orderly.core.pagination import Cursor, Limit, Page
-from orderly.core.response_cache import CachedBody, ResponseCache
-from orderly.core.responses import AUTHENTICATED, TENANT_DATA_HEADERS, problems
-from orderly.idempotency.dependencies import idempotency_guard
-from orderly.items.dependencies import IfMatch, IfNoneMatch, ItemReaders, ItemWriters
+from orderly.core.resources import get_resources
+from orderly.core.response_cache import CachedBody
+from orderly.core.responses import AUTHENTICATED, problems
+from orderly.idempotency.dependencies import IDEMPOTENT
+from orderly.items.dependencies import (
+    CatalogReads,
+    IfMatch,
+    IfNoneMatch,
+    ItemReaders,
+    ItemWriters,
+)
 from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
 from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
-from orderly.items.service import CACHE_NAMESPACE, if_none_match_hits, item_etag, item_read
+from orderly.items.service import CACHE_NAMESPACE, item_etag, item_read
 
-# POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
+# POST and PATCH honour Idempotency-Key (SPEC "Idempotency"). GETs are cached reads
+# (core/cached_reads.py): a hit is answered before the dependencies below run.
 router = APIRouter(
-    prefix="/items",
-    tags=["items"],
-    responses=AUTHENTICATED,
-    dependencies=[Depends(idempotency_guard)],
+    prefix="/items", tags=["items"], responses=AUTHENTICATED, route_class=CatalogReads
 )
 
 Search = Annotated[
@@ -30,22 +35,11 @@ Search = Annotated[
 ]
 
 
-# Hot reads are served from the response cache (see core/response_cache.py): the body
-# is serialized once, in Rust, and sent as bytes; writes invalidate it on commit.
+# Hot reads are served from the response cache (core/response_cache.py): the body is
+# serialized once, in Rust, and sent as bytes; writes invalidate it on commit. Hits
+# are answered by CatalogReads before these endpoints run; misses come here.
 PAGE_JSON = TypeAdapter(Page[ItemRead])
 ITEM_JSON = TypeAdapter(ItemRead)
-
-
-async def _cache(resources: AppResources) -> ResponseCache:
-    return resources.response_cache
-
-
-Cache = Annotated[ResponseCache, Depends(_cache)]
-
-
-def _json(body: bytes, *, etag: str | None = None) -> Response:
-    headers = TENANT_DATA_HEADERS | ({"ETag": etag} if etag else {})
-    return Response(body, media_type="application/json", headers=headers)
 
 
 def _tagged(response: Response, item: Item) -> ItemRead:
@@ -58,6 +52,7 @@ def _tagged(response: Response, item: Item) -> ItemRead:
     status_code=status.HTTP_201_CREATED,
     summary="Add an item to the catalog",
     responses=problems(409),
+    dependencies=[IDEMPOTENT],
 )
 async def create_item(
     body: ItemCreate, items: ItemWriters, request: Request, response: Response
@@ -75,7 +70,6 @@ async def create_item(
 )
 async def list_items(
     items: ItemReaders,
-    cache: Cache,
     request: Request,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -83,16 +77,16 @@ async def list_items(
     active: Annotated[bool | None, Query(description="false: archived items only.")] = None,
     in_stock: Annotated[bool | None, Query(description="false: sold-out items only.")] = None,
 ) -> Response:
+
+    async def page() -> CachedBody:
+        filters = ItemFilters(q=q, active=active, in_stock=in_stock)
+        found = await items.list(filters, limit=limit, cursor=cursor)
+        return CachedBody(None, PAGE_JSON.dump_json(found))
+
+    cache = get_resources(request).response_cache
     tenant_id = items.principal.tenant_id
-    variant = "list?" + "&".join(sorted(f"{k}={v}" for k, v in request.query_params.items()))
-    seen = await cache.lookup(CACHE_NAMESPACE, tenant_id, variant) if cache.enabled else None
-    if seen is not None and seen.hit is not None:
-        return _json(seen.hit.body)
-    filters = ItemFilters(q=q, active=active, in_stock=in_stock)
-    body = PAGE_JSON.dump_json(await items.list(filters, limit=limit, cursor=cursor))
-    if seen is not None:
-        await cache.store(CACHE_NAMESPACE, tenant_id, variant, seen, CachedBody(None, body))
-    return _json(body)
+    cached = await cache.fetch(CACHE_NAMESPACE, tenant_id, cache_variant(request), page)
+    return cached_response(cached, None)
 
 
 @router.get(
@@ -102,23 +96,17 @@ async def list_items(
     responses=problems(304, 404),
 )
 async def get_item(
-    item_id: str, items: ItemReaders, cache: Cache, if_none_match: IfNoneMatch = None
+    item_id: str, items: ItemReaders, request: Request, if_none_match: IfNoneMatch = None
 ) -> Response:
+
+    async def item() -> CachedBody:
+        found = await items.get(item_id)
+        return CachedBody(item_etag(found), ITEM_JSON.dump_json(item_read(found)))
+
+    cache = get_resources(request).response_cache
     tenant_id = items.principal.tenant_id
-    variant = f"item:{item_id}"
-    seen = await cache.lookup(CACHE_NAMESPACE, tenant_id, variant) if cache.enabled else None
-    if seen is not None and seen.hit is not None:
-        cached = seen.hit
-    else:
-        item = await items.get(item_id)
-        cached = CachedBody(item_etag(item), ITEM_JSON.dump_json(item_read(item)))
-        if seen is not None:
-            await cache.store(CACHE_NAMESPACE, tenant_id, variant, seen, cached)
-    etag = cached.etag or ""
-    if if_none_match_hits(if_none_match, etag):
-        # A 304 carries the headers the 200 would have (ETag and the caching ones).
-        return Response(status_code=304, headers=TENANT_DATA_HEADERS | {"ETag": etag})
-    return _json(cached.body, etag=etag)
+    cached = await cache.fetch(CACHE_NAMESPACE, tenant_id, cache_variant(request), item)
+    return cached_response(cached, if_none_match)
 
 
 @router.patch(
@@ -127,6 +115,7 @@ async def get_item(
     description="Only the fields sent change. A new `currency` re-expresses the current "
     "price unless a `price` is sent too. A stale `If-Match` changes nothing (412).",
     responses=problems(404, 409, 412),
+    dependencies=[IDEMPOTENT],
 )
 async def update_item(
     item_id: str,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.auth.principal import Principal
-from orderly.core.database import new_id
+from orderly.core.database import new_id, utcnow
 from orderly.core.errors import FieldError
 from orderly.items.models import Item
 from orderly.items.service import load_orderable_items, reserve_stock
@@ -139,8 +139,12 @@ async def prepare_order(
         )
         for position, line in enumerate(lines)
     ]
+    now = utcnow()
     order = Order(
         id=new_id("ord"),
+        tenant_id=principal.tenant_id,
+        created_at=now,
+        updated_at=now,
         status=OrderStatus.PENDING,
         currency=currency,
         total_minor=sum(ol.quantity * ol.unit_price_minor for ol in order_lines),

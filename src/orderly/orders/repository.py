@@ -1,17 +1,23 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, Table, insert, update
 from sqlalchemy.orm import selectinload
 
 from orderly.core.database import utcnow
 from orderly.core.pagination import Position
 from orderly.core.repository import TenantRepository
-from orderly.orders.models import Order
+from orderly.orders.models import Order, OrderLine
 from orderly.orders.states import OrderStatus
 
 WITH_LINES = selectinload(Order.lines)
+# Placing an order writes two plain INSERTs built once: no unit-of-work flush for rows
+# this request never reads back (the response is built from what was inserted).
+_orders = cast(Table, Order.__table__)
+_lines = cast(Table, OrderLine.__table__)
+_INSERT_ORDER = insert(_orders)
+_INSERT_LINES = insert(_lines)
 
 
 class OrderRepository(TenantRepository[Order]):
@@ -25,6 +31,14 @@ class OrderRepository(TenantRepository[Order]):
         if status is not None:
             stmt = stmt.where(Order.status == status)
         return stmt
+
+    async def insert_new(self, order: Order) -> None:
+        """Write a new, fully built order (its id and timestamps set) and its lines."""
+        if order.tenant_id != self.tenant_id:
+            raise ValueError("an order is written under its own tenant only")
+        await self.session.execute(_INSERT_ORDER, _values(order, _orders))
+        lines = [_values(line, _lines) | {"order_id": order.id} for line in order.lines]
+        await self.session.execute(_INSERT_LINES, lines)
 
     async def find(self, order_id: str, *, placed_by: str | None) -> Order | None:
         stmt = self.visible(placed_by=placed_by).where(Order.id == order_id).options(WITH_LINES)
@@ -53,3 +67,9 @@ class OrderRepository(TenantRepository[Order]):
             .values(status=target, updated_at=utcnow())
         )
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def _values(row: Order | OrderLine, table: Table) -> dict[str, Any]:
+    """The column values a transient object holds (unset ones take their defaults)."""
+    values = {column.key: getattr(row, column.key, None) for column in table.columns}
+    return {key: value for key, value in values.items() if value is not None}

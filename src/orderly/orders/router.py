@@ -2,40 +2,32 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from orderly.auth.dependencies import require_scope
 from orderly.auth.principal import Principal, Scope
-from orderly.core.dependencies import AppResources, DbSession
+from orderly.core.dependencies import DbSession
 from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.resources import get_resources
 from orderly.core.responses import AUTHENTICATED, problems
-from orderly.idempotency.dependencies import idempotency_guard
+from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.orders.schemas import OrderCreate, OrderRead
 from orderly.orders.service import OrderService
 from orderly.orders.states import OrderStatus
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
-router = APIRouter(
-    prefix="/orders",
-    tags=["orders"],
-    responses=AUTHENTICATED,
-    dependencies=[Depends(idempotency_guard)],
-)
+router = APIRouter(prefix="/orders", tags=["orders"], responses=AUTHENTICATED)
 
 OrdersReader = Annotated[Principal, Depends(require_scope(Scope.READ_ORDERS))]
 OrdersWriter = Annotated[Principal, Depends(require_scope(Scope.WRITE_ORDERS))]
 
 
-async def _reader(
-    session: DbSession, principal: OrdersReader, resources: AppResources
-) -> OrderService:
-    return OrderService(session, principal, resources.cursors)
+async def _reader(request: Request, session: DbSession, principal: OrdersReader) -> OrderService:
+    return OrderService(session, principal, get_resources(request).cursors)
 
 
-async def _writer(
-    session: DbSession, principal: OrdersWriter, resources: AppResources
-) -> OrderService:
-    return OrderService(session, principal, resources.cursors)
+async def _writer(request: Request, session: DbSession, principal: OrdersWriter) -> OrderService:
+    return OrderService(session, principal, get_resources(request).cursors)
 
 
 ReadOrders = Annotated[OrderService, Depends(_reader)]
@@ -51,6 +43,7 @@ WriteOrders = Annotated[OrderService, Depends(_writer)]
     "items and mixed currencies are 422 naming the line; not enough stock is 409 "
     "`INSUFFICIENT_STOCK` naming the item. In every such case nothing is reserved.",
     responses=problems(409),
+    dependencies=[IDEMPOTENT],
 )
 async def create_order(body: OrderCreate, orders: WriteOrders, response: Response) -> OrderRead:
     order = await orders.create(body)
@@ -81,6 +74,7 @@ async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
     description="Only pending orders (or ones whose payment failed) can be cancelled; "
     "otherwise 409 `INVALID_ORDER_STATE`.",
     responses=problems(404, 409),
+    dependencies=[IDEMPOTENT],
 )
 async def cancel_order(order_id: str, orders: WriteOrders) -> OrderRead:
     return await orders.cancel(order_id)

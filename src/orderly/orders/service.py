@@ -58,8 +58,8 @@ class OrderService:
 
     async def create(self, data: OrderCreate) -> OrderRead:
         placement = await prepare_order(self.session, self.principal, data)
-        order = await self.repo.add(placement.order)
-        read = order_read(order)
+        await self.repo.insert_new(placement.order)
+        read = order_read(placement.order)
         await self._record(EventType.ORDER_CREATED, read)
         # Stock last: the conditional UPDATE locks the item rows until the commit, so
         # everything else is written first and a hot item is locked for one round trip

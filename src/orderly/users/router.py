@@ -2,27 +2,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from orderly.auth.dependencies import AnyUser, Staff
 from orderly.auth.principal import Principal
-from orderly.core.dependencies import AppResources, DbSession
+from orderly.core.dependencies import DbSession
 from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.resources import get_resources
 from orderly.core.responses import AUTHENTICATED, problems
-from orderly.idempotency.dependencies import idempotency_guard
+from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.users.schemas import UserCreate, UserRead, UserUpdate
 from orderly.users.service import UserContext, UserService
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
-router = APIRouter(
-    prefix="/users",
-    tags=["users"],
-    responses=AUTHENTICATED,
-    dependencies=[Depends(idempotency_guard)],
-)
+router = APIRouter(prefix="/users", tags=["users"], responses=AUTHENTICATED)
 
 
-def _service(session: DbSession, principal: Principal, resources: AppResources) -> UserService:
+def _service(session: DbSession, principal: Principal, request: Request) -> UserService:
+    resources = get_resources(request)
     settings = resources.settings
     context = UserContext(
         passwords=resources.passwords,
@@ -34,16 +31,12 @@ def _service(session: DbSession, principal: Principal, resources: AppResources) 
     return UserService(session, principal, context)
 
 
-async def staff_service(
-    session: DbSession, principal: Staff, resources: AppResources
-) -> UserService:
-    return _service(session, principal, resources)
+async def staff_service(request: Request, session: DbSession, principal: Staff) -> UserService:
+    return _service(session, principal, request)
 
 
-async def self_service(
-    session: DbSession, principal: AnyUser, resources: AppResources
-) -> UserService:
-    return _service(session, principal, resources)
+async def self_service(request: Request, session: DbSession, principal: AnyUser) -> UserService:
+    return _service(session, principal, request)
 
 
 StaffUsers = Annotated[UserService, Depends(staff_service)]
@@ -68,6 +61,7 @@ async def list_users(
     summary="Add a user to the tenant",
     description="Only an owner may create another owner.",
     responses=problems(409),
+    dependencies=[IDEMPOTENT],
 )
 async def create_user(body: UserCreate, users: StaffUsers) -> UserRead:
     return UserRead.model_validate(await users.create(body))
@@ -85,6 +79,7 @@ async def get_user(user_id: str, users: StaffUsers) -> UserRead:
     "demoted nor deactivated (409 `LAST_OWNER`). Demoting or deactivating a user ends "
     "their sessions at once.",
     responses=problems(404, 409),
+    dependencies=[IDEMPOTENT],
 )
 async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> UserRead:
     return UserRead.model_validate(await users.update(user_id, body))

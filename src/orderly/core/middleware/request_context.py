@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 import re
 import time
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import structlog
+from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderly.core.context import request_id_var
-from orderly.core.problems import problem_response
+from orderly.core.problems import internal_error_response
 
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
+# Per app: declared route -> full path template (built on the first request).
+_TEMPLATES: WeakKeyDictionary[Any, dict[int, str]] = WeakKeyDictionary()
 
 access_logger = structlog.get_logger("orderly.access")
 error_logger = structlog.get_logger("orderly.errors")
@@ -26,8 +31,24 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 def _route_template(scope: Scope) -> str:
+    """The matched route's full path template (``/api/v1/items/{item_id}``).
+
+    FastAPI 0.16x includes routers lazily: ``scope["route"]`` is the route as declared,
+    whose path lacks the prefixes it was included under. The full paths are read once
+    from the app's effective routes.
+    """
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    if route is None:
+        return "<unmatched>"
+    app = scope.get("app")
+    templates = _TEMPLATES.get(app) if app is not None else None
+    if templates is None and app is not None:
+        templates = _TEMPLATES[app] = {
+            id(context.original_route): context.path
+            for context in iter_route_contexts(app.routes)
+            if context.path is not None
+        }
+    path = (templates or {}).get(id(route), getattr(route, "path", None))
     return path if isinstance(path, str) else "<unmatched>"
 
 
@@ -70,13 +91,7 @@ class RequestContextMiddleware:
         except Exception:
             error_logger.exception("unhandled_exception", path=scope["path"])
             if not response_started:
-                response = problem_response(
-                    status=500,
-                    code="INTERNAL_ERROR",
-                    detail="An unexpected error occurred. Quote the request id when reporting it.",
-                    instance=scope["path"],
-                )
-                await response(scope, receive, send_wrapper)
+                await internal_error_response(scope["path"])(scope, receive, send_wrapper)
         finally:
             access_logger.info(
                 "request",
