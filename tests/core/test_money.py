@@ -99,3 +99,10 @@ def test_minor_units_are_shown_with_exactly_the_currencys_decimals(
 def test_from_minor_is_an_exact_decimal() -> None:
     assert from_minor(1999, "USD") == Decimal("19.99")
     assert from_minor(1999, "USD").as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY", "KWD", "CLF"])
+def test_formatting_agrees_with_the_exact_decimal(currency: str) -> None:
+    amounts = [*range(-1001, 1002), 10**13, 10**13 + 7, -(10**13) - 7]
+    for minor in amounts:
+        assert format_minor(minor, currency) == f"{from_minor(minor, currency):f}", minor

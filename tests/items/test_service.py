@@ -16,6 +16,7 @@ from orderly.core.database import Database
 from orderly.core.dependencies import commit_unit
 from orderly.items.exceptions import ItemNotFoundError
 from orderly.items.models import Item
+from orderly.items.repository import ItemRepository
 from orderly.items.schemas import ItemCreate, ItemUpdate
 from orderly.items.service import (
     LOW_STOCK_THRESHOLD,
@@ -216,7 +217,8 @@ async def test_a_reservation_refreshes_the_items_already_loaded(
 ) -> None:
     tenant = await _tenant(db)
     item_id = await _item(db, app, tenant, stock=5)
-    loaded = (await load_orderable_items(session, tenant, [item_id]))[item_id]
+    loaded = await ItemRepository(session, tenant).get(item_id)
+    assert loaded is not None
     await reserve_stock(session, tenant, item_id, 2)
     assert (loaded.stock, loaded.version) == (3, 2)
 

@@ -102,5 +102,12 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 
 def format_minor(minor: int, currency: str) -> str:
-    """1250, ``"USD"`` -> ``"12.50"``; 1200, ``"JPY"`` -> ``"1200"``."""
-    return f"{from_minor(minor, currency):f}"
+    """1250, ``"USD"`` -> ``"12.50"``; 1200, ``"JPY"`` -> ``"1200"``.
+
+    Integer arithmetic, the same string as ``f"{from_minor(...):f}"``: every price of
+    every listed item goes through here, and the Decimal round trip was most of it."""
+    exponent = minor_units(currency)
+    if exponent == 0:
+        return str(minor)
+    whole, fraction = divmod(abs(minor), 10**exponent)
+    return f"{'-' if minor < 0 else ''}{whole}.{fraction:0{exponent}d}"

@@ -56,6 +56,26 @@ _TAKE_STOCK = (
 
 
 @dataclass(frozen=True, slots=True)
+class OrderableItem:
+    """What an order line snapshots of an item: read on every order, so a plain row."""
+
+    id: str
+    sku: str
+    name: str
+    price_minor: int
+    currency: str
+
+
+_ORDERABLE = select(
+    _items.c.id, _items.c.sku, _items.c.name, _items.c.price_minor, _items.c.currency
+).where(
+    _items.c.tenant_id == bindparam("orderable_tenant_id"),
+    _items.c.id.in_(bindparam("orderable_ids", expanding=True)),
+    _items.c.archived_at.is_(None),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class ItemFilters:
     q: str | None = None
     active: bool | None = None
@@ -133,9 +153,11 @@ class ItemRepository(TenantRepository[Item]):
         row: Item | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return row
 
-    async def orderable(self, item_ids: Collection[str]) -> list[Item]:
-        stmt = self.scoped().where(Item.id.in_(list(item_ids)), Item.archived_at.is_(None))
-        return list((await self.session.execute(stmt)).scalars())
+    async def orderable(self, item_ids: Collection[str]) -> list[OrderableItem]:
+        """The tenant's live items among ``item_ids`` (prebuilt statement, plain rows)."""
+        params = {"orderable_tenant_id": self.tenant_id, "orderable_ids": list(item_ids)}
+        rows = (await self.session.execute(_ORDERABLE, params)).all()
+        return [OrderableItem(*row) for row in rows]
 
     async def update_if_version(
         self, item_id: str, expected_version: int, values: Mapping[str, object]

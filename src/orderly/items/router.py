@@ -21,7 +21,7 @@ from orderly.items.dependencies import (
 from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
 from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
-from orderly.items.service import CACHE_NAMESPACE, item_etag, item_read
+from orderly.items.service import CACHE_NAMESPACE, ITEM_PAGE, item_etag, item_read
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency"). GETs are cached reads
 # (core/cached_reads.py): a hit is answered before the dependencies below run.
@@ -38,7 +38,6 @@ Search = Annotated[
 # Hot reads are served from the response cache (core/response_cache.py): the body is
 # serialized once, in Rust, and sent as bytes; writes invalidate it on commit. Hits
 # are answered by CatalogReads before these endpoints run; misses come here.
-PAGE_JSON = TypeAdapter(Page[ItemRead])
 ITEM_JSON = TypeAdapter(ItemRead)
 
 
@@ -81,7 +80,7 @@ async def list_items(
     async def page() -> CachedBody:
         filters = ItemFilters(q=q, active=active, in_stock=in_stock)
         found = await items.list(filters, limit=limit, cursor=cursor)
-        return CachedBody(None, PAGE_JSON.dump_json(found))
+        return CachedBody(None, ITEM_PAGE.dump_json(found))
 
     cache = get_resources(request).response_cache
     tenant_id = items.principal.tenant_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +25,7 @@ from orderly.events.service import record_event
 from orderly.events.types import EventType
 from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError
 from orderly.items.models import Item
-from orderly.items.repository import ItemFilters, ItemRepository
+from orderly.items.repository import ItemFilters, ItemRepository, OrderableItem
 from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
 
 CURSOR_KIND = "items"
@@ -56,22 +57,26 @@ def item_read(item: Item) -> ItemRead:
     return ItemRead.model_validate(item)
 
 
-def item_read_from_row(row: Row[Any]) -> ItemRead:
-    """A listed item. The row comes from our own table, already valid: constructed, not
-    validated a second time (validating 20 items was a tenth of an uncached page)."""
-    return ItemRead.model_construct(
-        id=row.id,
-        sku=row.sku,
-        name=row.name,
-        description=row.description,
-        price=format_minor(row.price_minor, row.currency),
-        currency=row.currency,
-        stock=row.stock,
-        active=row.archived_at is None,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+def item_fields(row: Row[Any]) -> dict[str, object]:
+    """A listed item's response fields from its row (see ``_page_statement``)."""
+    return {
+        "id": row.id,
+        "sku": row.sku,
+        "name": row.name,
+        "description": row.description,
+        "price": format_minor(row.price_minor, row.currency),
+        "currency": row.currency,
+        "stock": row.stock,
+        "active": row.archived_at is None,
+        "version": row.version,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+# A page is built from plain dicts in one validation call (in Rust): measured cheaper
+# than ``model_construct`` per item, which is a Python loop over the fields.
+ITEM_PAGE = TypeAdapter(Page[ItemRead])
 
 
 async def _record(session: AsyncSession, event_type: EventType, item: Item) -> None:
@@ -96,10 +101,11 @@ class ItemService:
     ) -> Page[ItemRead]:
         after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
         rows, last = await self.repo.page_rows(filters, after, limit)
-        return Page[ItemRead](
-            items=[item_read_from_row(row) for row in rows],
-            next_cursor=self.cursors.encode(CURSOR_KIND, last) if last else None,
-        )
+        page = {
+            "items": [item_fields(row) for row in rows],
+            "next_cursor": self.cursors.encode(CURSOR_KIND, last) if last else None,
+        }
+        return ITEM_PAGE.validate_python(page)
 
     async def get(self, item_id: str) -> Item:
         item = await self.repo.get_fresh(item_id)
@@ -196,7 +202,7 @@ def _price_in(amount: str, currency: str, *, kept_price: bool) -> int:
 
 async def load_orderable_items(
     session: AsyncSession, tenant_id: str, item_ids: Collection[str]
-) -> dict[str, Item]:
+) -> dict[str, OrderableItem]:
     """The tenant's items among ``item_ids`` that can be ordered (not archived), by id;
     unknown, archived and other tenants' ids are simply absent. One query."""
     if not item_ids:

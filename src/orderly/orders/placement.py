@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderly.auth.principal import Principal
 from orderly.core.database import new_id, utcnow
 from orderly.core.errors import FieldError
-from orderly.items.models import Item
+from orderly.items.repository import OrderableItem
 from orderly.items.service import load_orderable_items, reserve_stock
 from orderly.orders.exceptions import (
     InsufficientStockError,
@@ -25,7 +25,7 @@ from orderly.orders.exceptions import (
     MaxOrderQuantityError,
     MixedCurrenciesError,
 )
-from orderly.orders.models import Order, OrderLine
+from orderly.orders.repository import NewOrder, NewOrderLine
 from orderly.orders.schemas import OrderCreate
 from orderly.orders.states import OrderStatus
 
@@ -67,7 +67,7 @@ def check_quantities(lines: Sequence[MergedLine]) -> None:
         raise MaxOrderQuantityError(errors, MAX_QUANTITY_PER_ITEM)
 
 
-def check_items(lines: Sequence[MergedLine], items: dict[str, Item]) -> str:
+def check_items(lines: Sequence[MergedLine], items: dict[str, OrderableItem]) -> str:
     """Every line names an orderable item of this tenant, all in one currency.
 
     Unknown, archived and other tenants' items get the same message, so the answer
@@ -100,7 +100,10 @@ def check_items(lines: Sequence[MergedLine], items: dict[str, Item]) -> str:
 
 
 async def take_stock(
-    session: AsyncSession, tenant_id: str, lines: Sequence[MergedLine], items: dict[str, Item]
+    session: AsyncSession,
+    tenant_id: str,
+    lines: Sequence[MergedLine],
+    items: dict[str, OrderableItem],
 ) -> None:
     # A fixed order (by item id) means two orders for the same items lock the rows in
     # the same sequence on PostgreSQL and cannot deadlock each other.
@@ -114,9 +117,9 @@ async def take_stock(
 class Placement:
     """A validated order, built but not yet written, and what taking its stock needs."""
 
-    order: Order
+    order: NewOrder
     lines: list[MergedLine]
-    items: dict[str, Item]
+    items: dict[str, OrderableItem]
 
 
 async def prepare_order(
@@ -129,7 +132,7 @@ async def prepare_order(
     items = await load_orderable_items(session, principal.tenant_id, [ln.item_id for ln in lines])
     currency = check_items(lines, items)
     order_lines = [
-        OrderLine(
+        NewOrderLine(
             position=position,
             item_id=line.item_id,
             sku=items[line.item_id].sku,
@@ -140,7 +143,7 @@ async def prepare_order(
         for position, line in enumerate(lines)
     ]
     now = utcnow()
-    order = Order(
+    order = NewOrder(
         id=new_id("ord"),
         tenant_id=principal.tenant_id,
         created_at=now,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, insert, update
@@ -12,12 +14,37 @@ from orderly.orders.models import Order, OrderLine
 from orderly.orders.states import OrderStatus
 
 WITH_LINES = selectinload(Order.lines)
-# Placing an order writes two plain INSERTs built once: no unit-of-work flush for rows
-# this request never reads back (the response is built from what was inserted).
-_orders = cast(Table, Order.__table__)
-_lines = cast(Table, OrderLine.__table__)
-_INSERT_ORDER = insert(_orders)
-_INSERT_LINES = insert(_lines)
+# Placing an order writes two plain INSERTs built once, from plain records: no ORM
+# objects and no unit-of-work flush for rows this request never reads back (the
+# response is built from the same records).
+_INSERT_ORDER = insert(cast(Table, Order.__table__))
+_INSERT_LINES = insert(cast(Table, OrderLine.__table__))
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrderLine:
+    position: int
+    item_id: str
+    sku: str
+    name: str
+    quantity: int
+    unit_price_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """An order to insert, every column decided (same attribute names as ``Order``)."""
+
+    id: str
+    tenant_id: str
+    status: OrderStatus
+    currency: str
+    total_minor: int
+    user_id: str | None
+    api_key_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    lines: list[NewOrderLine]
 
 
 class OrderRepository(TenantRepository[Order]):
@@ -32,12 +59,34 @@ class OrderRepository(TenantRepository[Order]):
             stmt = stmt.where(Order.status == status)
         return stmt
 
-    async def insert_new(self, order: Order) -> None:
-        """Write a new, fully built order (its id and timestamps set) and its lines."""
+    async def insert_new(self, order: NewOrder) -> None:
+        """Write a new order and its lines."""
         if order.tenant_id != self.tenant_id:
             raise ValueError("an order is written under its own tenant only")
-        await self.session.execute(_INSERT_ORDER, _values(order, _orders))
-        lines = [_values(line, _lines) | {"order_id": order.id} for line in order.lines]
+        row = {
+            "id": order.id,
+            "tenant_id": order.tenant_id,
+            "status": order.status,
+            "currency": order.currency,
+            "total_minor": order.total_minor,
+            "user_id": order.user_id,
+            "api_key_id": order.api_key_id,
+            "created_at": order.created_at,
+            "updated_at": order.updated_at,
+        }
+        await self.session.execute(_INSERT_ORDER, row)
+        lines = [
+            {
+                "order_id": order.id,
+                "position": line.position,
+                "item_id": line.item_id,
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+            }
+            for line in order.lines
+        ]
         await self.session.execute(_INSERT_LINES, lines)
 
     async def find(self, order_id: str, *, placed_by: str | None) -> Order | None:
@@ -67,9 +116,3 @@ class OrderRepository(TenantRepository[Order]):
             .values(status=target, updated_at=utcnow())
         )
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
-
-
-def _values(row: Order | OrderLine, table: Table) -> dict[str, Any]:
-    """The column values a transient object holds (unset ones take their defaults)."""
-    values = {column.key: getattr(row, column.key, None) for column in table.columns}
-    return {key: value for key, value in values.items() if value is not None}

@@ -14,14 +14,14 @@ from orderly.items.service import release_stock
 from orderly.orders.exceptions import InvalidOrderStateError, OrderNotFoundError
 from orderly.orders.models import Order
 from orderly.orders.placement import prepare_order, take_stock
-from orderly.orders.repository import OrderRepository
+from orderly.orders.repository import NewOrder, OrderRepository
 from orderly.orders.schemas import OrderCreate, OrderLineRead, OrderRead
 from orderly.orders.states import OrderStatus, can_transition, sources_of
 
 CURSOR_KIND = "orders"
 
 
-def order_read(order: Order) -> OrderRead:
+def order_read(order: Order | NewOrder) -> OrderRead:
     return OrderRead(
         id=order.id,
         status=order.status,
