@@ -8,12 +8,15 @@ import time
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from orderly.auth.principal import Plan
+from orderly.core.database import ReadOnlySessionError, new_id
 from orderly.core.dependencies import DbSession
 from orderly.main import create_app
+from orderly.tenants.models import Tenant
 from tests.conftest import make_settings
 from tests.support.services import Backend
 
@@ -106,3 +109,36 @@ async def test_a_connection_killed_under_the_pool_costs_at_most_one_503(backend:
     for answer in answers:
         if answer.status_code == 503:
             assert answer.json()["code"] == "DATABASE_UNAVAILABLE"
+
+
+async def test_a_read_session_refuses_to_write(app: FastAPI) -> None:
+    """Reads may run outside a transaction (PostgreSQL), so a GET that tried to write
+    would not be atomic: read sessions refuse ORM and Core writes outright."""
+    database = app.state.resources.database
+    async with database.session(write=False) as session:
+        with pytest.raises(ReadOnlySessionError):
+            await session.execute(update(Tenant).values(name="changed"))
+        session.add(Tenant(id=new_id("ten"), slug="sneaky", name="Sneaky", plan=Plan.FREE))
+        with pytest.raises(ReadOnlySessionError):
+            await session.flush()
+
+
+async def test_reads_on_postgres_take_no_transaction(app: FastAPI, backend: Backend) -> None:
+    """Each statement of a read is its own transaction on PostgreSQL (no BEGIN and
+    COMMIT round trips); writes share one. now() is the transaction's start time."""
+    if backend.name != "postgres":
+        pytest.skip("SQLite keeps its read transaction (one snapshot per request)")
+    database = app.state.resources.database
+
+    async def two_clock_readings(write: bool) -> tuple[object, object]:
+        async with database.session(write=write) as session:
+            first = (await session.execute(text("SELECT CURRENT_TIMESTAMP"))).scalar_one()
+            await asyncio.sleep(0.02)
+            second = (await session.execute(text("SELECT CURRENT_TIMESTAMP"))).scalar_one()
+            await session.commit()
+            return first, second
+
+    first, second = await two_clock_readings(write=True)
+    assert first == second
+    first, second = await two_clock_readings(write=False)
+    assert first != second
