@@ -63,13 +63,21 @@ async def test_when_the_first_caller_fails_each_waiter_computes_for_itself() -> 
     assert calls == 4
 
 
-async def test_a_cancelled_first_caller_does_not_cancel_the_waiters() -> None:
+async def _leader_and_waiter(
+    compute: Computation,
+) -> tuple[asyncio.Task[str], asyncio.Task[str]]:
+    """Two callers of one key, the first computing, the second waiting on it."""
     flights: SingleFlight[str, str] = SingleFlight()
-    compute = Computation()
     leader = asyncio.create_task(flights.run("k", compute))
     await asyncio.sleep(0)
     waiter = asyncio.create_task(flights.run("k", compute))
     await asyncio.sleep(0)
+    return leader, waiter
+
+
+async def test_a_cancelled_first_caller_does_not_cancel_the_waiters() -> None:
+    compute = Computation()
+    leader, waiter = await _leader_and_waiter(compute)
     leader.cancel()
     compute.release.set()
     assert await waiter == "value-2"
@@ -77,12 +85,8 @@ async def test_a_cancelled_first_caller_does_not_cancel_the_waiters() -> None:
 
 
 async def test_a_cancelled_waiter_does_not_cancel_the_computation() -> None:
-    flights: SingleFlight[str, str] = SingleFlight()
     compute = Computation()
-    leader = asyncio.create_task(flights.run("k", compute))
-    await asyncio.sleep(0)
-    waiter = asyncio.create_task(flights.run("k", compute))
-    await asyncio.sleep(0)
+    leader, waiter = await _leader_and_waiter(compute)
     waiter.cancel()
     compute.release.set()
     assert await leader == "value-1"
