@@ -18,6 +18,7 @@ from orderly.idempotency.exceptions import IdempotencyKeyInvalidError
 from orderly.idempotency.middleware import claim_slot
 from orderly.idempotency.repository import IdempotencyRepository
 from orderly.idempotency.service import (
+    HEADER,
     IDEMPOTENT_METHODS,
     MAX_KEY_LENGTH,
     canonical_body,
@@ -26,7 +27,6 @@ from orderly.idempotency.service import (
     scope_key,
 )
 
-HEADER = "Idempotency-Key"
 _FILE_CHUNK = 64 * 1024
 
 

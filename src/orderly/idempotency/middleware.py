@@ -13,9 +13,17 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderly.idempotency.schemas import StoredResponse
-from orderly.idempotency.service import IDEMPOTENT_METHODS, KEPT_HEADERS, Claim, is_kept, settle
+from orderly.idempotency.service import (
+    HEADER,
+    IDEMPOTENT_METHODS,
+    KEPT_HEADERS,
+    Claim,
+    is_kept,
+    settle,
+)
 
 SCOPE_KEY = "orderly.idempotency"
+_HEADER = HEADER.lower().encode("latin-1")  # ASGI header names arrive lower-cased
 
 
 @dataclass(slots=True)
@@ -88,7 +96,12 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in IDEMPOTENT_METHODS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in IDEMPOTENT_METHODS
+            or not any(name == _HEADER for name, _ in scope["headers"])
+        ):
+            # Nothing to record: no key, or a method that never takes one.
             await self.app(scope, receive, send)
             return
         slot = ClaimSlot()

@@ -17,6 +17,7 @@ from orderly.idempotency.repository import IdempotencyRepository
 from orderly.idempotency.schemas import StoredResponse
 
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 # What a replay must repeat; per-request headers (X-Request-ID, timing, security
 # headers, Content-Length, Content-Encoding) are added again on the way out.
