@@ -267,6 +267,23 @@ async def _ids(client: httpx.AsyncClient, owner: Account, **params: str) -> list
     return [row["id"] for row in response.json()["items"]]
 
 
+async def test_a_listed_item_is_exactly_the_item_read_alone(client: httpx.AsyncClient) -> None:
+    """The page is serialized from rows, the single item from its model: same JSON, same
+    key order, for every kind of value (null, zero-decimal money, archived)."""
+    owner = await register(client)
+    await create(client, owner.headers, description="Stoneware")
+    await create(client, owner.headers, price="1200", currency="JPY", stock=0)
+    archived = await create(client, owner.headers, price="0.05", currency="KWD")
+    await client.delete(f"{ITEMS}/{archived['id']}", headers=owner.headers)
+    listed = await client.get(ITEMS, headers=owner.headers)
+    assert listed.status_code == 200
+    assert list(listed.json()) == ["items", "next_cursor"]
+    assert len(listed.json()["items"]) == 3
+    for row in listed.json()["items"]:
+        alone = await client.get(f"{ITEMS}/{row['id']}", headers=owner.headers)
+        assert list(row.items()) == list(alone.json().items())
+
+
 async def test_q_matches_name_or_sku_in_any_case_and_takes_wildcards_literally(
     client: httpx.AsyncClient,
 ) -> None:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
-    Row,
     Select,
     String,
     Table,
@@ -88,6 +88,38 @@ def _contains(text: str) -> str:
     return f"%{escaped}%"
 
 
+class ListedRow(NamedTuple):
+    """A catalog page's row, as ``LISTED_COLUMNS`` selects it. (The rows are SQLAlchemy
+    ``Row`` objects, which unpack and name their fields just like this tuple.)"""
+
+    id: str
+    sku: str
+    name: str
+    description: str | None
+    price_minor: int
+    currency: str
+    stock: int
+    archived_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+LISTED_COLUMNS = (
+    _items.c.id,
+    _items.c.sku,
+    _items.c.name,
+    _items.c.description,
+    _items.c.price_minor,
+    _items.c.currency,
+    _items.c.stock,
+    _items.c.archived_at,
+    _items.c.version,
+    _items.c.created_at,
+    _items.c.updated_at,
+)
+
+
 @lru_cache(maxsize=64)
 def _page_statement(
     *, search: bool, active: bool | None, in_stock: bool | None, after: bool
@@ -96,7 +128,7 @@ def _page_statement(
     filters (at most 36), bound per request. The hot uncached read: no ORM entities,
     no per-request statement building."""
     c = _items.c
-    stmt = select(*_items.columns).where(c.tenant_id == bindparam("page_tenant_id"))
+    stmt = select(*LISTED_COLUMNS).where(c.tenant_id == bindparam("page_tenant_id"))
     if search:
         pattern = bindparam("page_pattern", type_=String)
         stmt = stmt.where(
@@ -128,7 +160,7 @@ class ItemRepository(TenantRepository[Item]):
 
     async def page_rows(
         self, filters: ItemFilters, after: Position | None, limit: int
-    ) -> tuple[Sequence[Row[Any]], Position | None]:
+    ) -> tuple[Sequence[ListedRow], Position | None]:
         """One page of the filtered catalog, newest first, as rows (see _page_statement)."""
         stmt = _page_statement(
             search=bool(filters.q),
@@ -141,7 +173,7 @@ class ItemRepository(TenantRepository[Item]):
             params["page_pattern"] = _contains(filters.q)
         if after is not None:
             params |= {"page_after_at": after.created_at, "page_after_id": after.id}
-        rows = (await self.session.execute(stmt, params)).all()
+        rows = cast(Sequence[ListedRow], (await self.session.execute(stmt, params)).all())
         if len(rows) <= limit:
             return rows, None
         rows = rows[:limit]

@@ -21,7 +21,7 @@ from orderly.items.dependencies import (
 from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
 from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
-from orderly.items.service import CACHE_NAMESPACE, ITEM_PAGE, item_etag, item_read
+from orderly.items.service import CACHE_NAMESPACE, item_etag, item_read
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency"). GETs are cached reads
 # (core/cached_reads.py): a hit is answered before the dependencies below run.
@@ -80,7 +80,7 @@ async def list_items(
     async def page() -> CachedBody:
         filters = ItemFilters(q=q, active=active, in_stock=in_stock)
         found = await items.list(filters, limit=limit, cursor=cursor)
-        return CachedBody(None, ITEM_PAGE.dump_json(found))
+        return CachedBody(None, found)
 
     cache = get_resources(request).response_cache
     tenant_id = items.principal.tenant_id

@@ -8,10 +8,8 @@ the SPEC calls it a state change, writes an outbox event in the same transaction
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
 
-from pydantic import TypeAdapter
-from sqlalchemy import Row
+from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.auth.principal import Principal
@@ -19,13 +17,13 @@ from orderly.core.conditional import if_match_holds
 from orderly.core.database import new_id, utcnow
 from orderly.core.errors import FieldError, PreconditionFailedError, ValidationFailedError
 from orderly.core.money import MoneyError, format_minor, to_minor
-from orderly.core.pagination import CursorCodec, Page
+from orderly.core.pagination import CursorCodec
 from orderly.core.unit_of_work import mark_changed
 from orderly.events.service import record_event
 from orderly.events.types import EventType
 from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError
 from orderly.items.models import Item
-from orderly.items.repository import ItemFilters, ItemRepository, OrderableItem
+from orderly.items.repository import ItemFilters, ItemRepository, ListedRow, OrderableItem
 from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
 
 CURSOR_KIND = "items"
@@ -57,26 +55,24 @@ def item_read(item: Item) -> ItemRead:
     return ItemRead.model_validate(item)
 
 
-def item_fields(row: Row[Any]) -> dict[str, object]:
-    """A listed item's response fields from its row (see ``_page_statement``)."""
+def listed_item(row: ListedRow) -> dict[str, object]:
+    """A listed item's ``ItemRead`` fields from its row. Unpacked as a tuple: 20 rows x
+    11 named lookups on a Row were a tenth of an uncached page (py-spy)."""
+    (id_, sku, name, description, price_minor, currency, stock, archived_at, version,
+     created_at, updated_at) = row  # fmt: skip
     return {
-        "id": row.id,
-        "sku": row.sku,
-        "name": row.name,
-        "description": row.description,
-        "price": format_minor(row.price_minor, row.currency),
-        "currency": row.currency,
-        "stock": row.stock,
-        "active": row.archived_at is None,
-        "version": row.version,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
+        "id": id_,
+        "sku": sku,
+        "name": name,
+        "description": description,
+        "price": format_minor(price_minor, currency),
+        "currency": currency,
+        "stock": stock,
+        "active": archived_at is None,
+        "version": version,
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
-
-
-# A page is built from plain dicts in one validation call (in Rust): measured cheaper
-# than ``model_construct`` per item, which is a Python loop over the fields.
-ITEM_PAGE = TypeAdapter(Page[ItemRead])
 
 
 async def _record(session: AsyncSession, event_type: EventType, item: Item) -> None:
@@ -96,16 +92,17 @@ class ItemService:
         self.cursors = cursors
         self.repo = ItemRepository(session, principal.tenant_id)
 
-    async def list(
-        self, filters: ItemFilters, *, limit: int, cursor: str | None
-    ) -> Page[ItemRead]:
+    async def list(self, filters: ItemFilters, *, limit: int, cursor: str | None) -> bytes:
+        """The page's JSON (a ``Page[ItemRead]``), serialized in Rust straight from the
+        rows: no model per item, nothing validated that the database already holds."""
         after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
         rows, last = await self.repo.page_rows(filters, after, limit)
-        page = {
-            "items": [item_fields(row) for row in rows],
-            "next_cursor": self.cursors.encode(CURSOR_KIND, last) if last else None,
-        }
-        return ITEM_PAGE.validate_python(page)
+        return to_json(
+            {
+                "items": [listed_item(row) for row in rows],
+                "next_cursor": self.cursors.encode(CURSOR_KIND, last) if last else None,
+            }
+        )
 
     async def get(self, item_id: str) -> Item:
         item = await self.repo.get_fresh(item_id)
