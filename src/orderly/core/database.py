@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -158,6 +159,7 @@ class Database:
     def __init__(self, engine: AsyncEngine, *, is_sqlite: bool) -> None:
         self.engine = engine
         read_bind = engine if is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read_bind = read_bind
         self.read_sessions = async_sessionmaker(
             read_bind, expire_on_commit=False, autoflush=False, info={READ_ONLY: True}
         )
@@ -170,6 +172,14 @@ class Database:
 
     def session(self, *, write: bool) -> AsyncSession:
         return (self.write_sessions if write else self.read_sessions)()
+
+    def read_connection(self) -> AsyncConnection:
+        """A pooled connection (``async with``) for a read of plain rows that needs no
+        unit of work: no session is built, and no request-scoped dependency has to
+        tear one down. Bound like the read sessions (autocommit on PostgreSQL).
+        Measured: a session dependency around the catalog page's one SELECT was
+        about a fifth of its in-process cost."""
+        return self._read_bind.connect()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -11,7 +11,7 @@ from orderly.auth.principal import Principal, Role, Scope
 from orderly.core.cached_reads import CachedReadRoute
 from orderly.core.dependencies import DbSession, tenant_data_headers
 from orderly.core.resources import get_resources
-from orderly.items.service import CACHE_NAMESPACE, ItemService
+from orderly.items.service import CACHE_NAMESPACE, ItemListing, ItemService
 
 # Any user may read the catalog; staff change it. API keys by scope.
 may_read_items = require_scope(Scope.READ_ITEMS)
@@ -29,7 +29,13 @@ async def _writing(request: Request, session: DbSession, principal: ItemWriter) 
     return ItemService(session, principal, get_resources(request).cursors)
 
 
+async def _listing(request: Request, principal: ItemReader) -> ItemListing:
+    resources = get_resources(request)
+    return ItemListing(resources.database, principal, resources.cursors)
+
+
 ItemReaders = Annotated[ItemService, Depends(_reading)]
+ItemListings = Annotated[ItemListing, Depends(_listing)]
 ItemWriters = Annotated[ItemService, Depends(_writing)]
 
 IfNoneMatch = Annotated[

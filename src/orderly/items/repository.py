@@ -22,7 +22,7 @@ from sqlalchemy.orm import object_session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from orderly.core.database import utcnow
+from orderly.core.database import Database, utcnow
 from orderly.core.pagination import Position
 from orderly.core.repository import TenantRepository
 from orderly.items.exceptions import SkuConflictError
@@ -145,6 +145,38 @@ def _page_statement(
     return stmt.order_by(c.created_at.desc(), c.id.desc()).limit(bindparam("page_rows"))
 
 
+class ItemPages:
+    """A tenant's catalog pages, the hottest uncached read: one prebuilt SELECT on a
+    pooled connection held for that statement only (``Database.read_connection``)."""
+
+    def __init__(self, database: Database, tenant_id: str) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+
+    async def rows(
+        self, filters: ItemFilters, after: Position | None, limit: int
+    ) -> tuple[Sequence[ListedRow], Position | None]:
+        """One page of the filtered catalog, newest first, and where the next one starts."""
+        stmt = _page_statement(
+            search=bool(filters.q),
+            active=filters.active,
+            in_stock=filters.in_stock,
+            after=after is not None,
+        )
+        params: dict[str, object] = {"page_tenant_id": self.tenant_id, "page_rows": limit + 1}
+        if filters.q:
+            params["page_pattern"] = _contains(filters.q)
+        if after is not None:
+            params |= {"page_after_at": after.created_at, "page_after_id": after.id}
+        async with self.database.read_connection() as connection:
+            result = await connection.execute(stmt, params)
+            rows = cast(Sequence[ListedRow], result.all())
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        return rows, Position(rows[-1].created_at, rows[-1].id)
+
+
 class ItemRepository(TenantRepository[Item]):
     """Every write that changes an existing item is one UPDATE that bumps ``version`` and
     ``updated_at`` and refreshes the session's copy: ``_write`` for edits, the prebuilt
@@ -157,27 +189,6 @@ class ItemRepository(TenantRepository[Item]):
             return await super().add(row)
         except IntegrityError as exc:  # the unique (tenant_id, sku) constraint is the check
             raise SkuConflictError(row.sku) from exc
-
-    async def page_rows(
-        self, filters: ItemFilters, after: Position | None, limit: int
-    ) -> tuple[Sequence[ListedRow], Position | None]:
-        """One page of the filtered catalog, newest first, as rows (see _page_statement)."""
-        stmt = _page_statement(
-            search=bool(filters.q),
-            active=filters.active,
-            in_stock=filters.in_stock,
-            after=after is not None,
-        )
-        params: dict[str, object] = {"page_tenant_id": self.tenant_id, "page_rows": limit + 1}
-        if filters.q:
-            params["page_pattern"] = _contains(filters.q)
-        if after is not None:
-            params |= {"page_after_at": after.created_at, "page_after_id": after.id}
-        rows = cast(Sequence[ListedRow], (await self.session.execute(stmt, params)).all())
-        if len(rows) <= limit:
-            return rows, None
-        rows = rows[:limit]
-        return rows, Position(rows[-1].created_at, rows[-1].id)
 
     async def get_fresh(self, item_id: str) -> Item | None:
         """The row as committed now, even if the session holds an older copy of it."""

@@ -15,6 +15,7 @@ from orderly.items.dependencies import (
     CatalogReads,
     IfMatch,
     IfNoneMatch,
+    ItemListings,
     ItemReaders,
     ItemWriters,
 )
@@ -68,7 +69,7 @@ async def create_item(
     responses=problems(422),
 )
 async def list_items(
-    items: ItemReaders,
+    listing: ItemListings,
     request: Request,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -79,11 +80,10 @@ async def list_items(
 
     async def page() -> CachedBody:
         filters = ItemFilters(q=q, active=active, in_stock=in_stock)
-        found = await items.list(filters, limit=limit, cursor=cursor)
-        return CachedBody(None, found)
+        return CachedBody(None, await listing.page(filters, limit=limit, cursor=cursor))
 
     cache = get_resources(request).response_cache
-    tenant_id = items.principal.tenant_id
+    tenant_id = listing.principal.tenant_id
     cached = await cache.fetch(CACHE_NAMESPACE, tenant_id, cache_variant(request), page)
     return cached_response(cached, None)
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.auth.principal import Principal
 from orderly.core.conditional import if_match_holds
-from orderly.core.database import new_id, utcnow
+from orderly.core.database import Database, new_id, utcnow
 from orderly.core.errors import FieldError, PreconditionFailedError, ValidationFailedError
 from orderly.core.money import MoneyError, format_minor, to_minor
 from orderly.core.pagination import CursorCodec
@@ -23,7 +23,13 @@ from orderly.events.service import record_event
 from orderly.events.types import EventType
 from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError
 from orderly.items.models import Item
-from orderly.items.repository import ItemFilters, ItemRepository, ListedRow, OrderableItem
+from orderly.items.repository import (
+    ItemFilters,
+    ItemPages,
+    ItemRepository,
+    ListedRow,
+    OrderableItem,
+)
 from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
 
 CURSOR_KIND = "items"
@@ -85,24 +91,34 @@ async def _record(session: AsyncSession, event_type: EventType, item: Item) -> N
     )
 
 
-class ItemService:
-    def __init__(self, session: AsyncSession, principal: Principal, cursors: CursorCodec) -> None:
-        self.session = session
+class ItemListing:
+    """Catalog pages for one principal. A page reads committed rows and writes nothing,
+    so it runs without the request's session (``ItemPages``)."""
+
+    def __init__(self, database: Database, principal: Principal, cursors: CursorCodec) -> None:
         self.principal = principal
         self.cursors = cursors
-        self.repo = ItemRepository(session, principal.tenant_id)
+        self.pages = ItemPages(database, principal.tenant_id)
 
-    async def list(self, filters: ItemFilters, *, limit: int, cursor: str | None) -> bytes:
+    async def page(self, filters: ItemFilters, *, limit: int, cursor: str | None) -> bytes:
         """The page's JSON (a ``Page[ItemRead]``), serialized in Rust straight from the
         rows: no model per item, nothing validated that the database already holds."""
         after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
-        rows, last = await self.repo.page_rows(filters, after, limit)
+        rows, last = await self.pages.rows(filters, after, limit)
         return to_json(
             {
                 "items": [listed_item(row) for row in rows],
                 "next_cursor": self.cursors.encode(CURSOR_KIND, last) if last else None,
             }
         )
+
+
+class ItemService:
+    def __init__(self, session: AsyncSession, principal: Principal, cursors: CursorCodec) -> None:
+        self.session = session
+        self.principal = principal
+        self.cursors = cursors
+        self.repo = ItemRepository(session, principal.tenant_id)
 
     async def get(self, item_id: str) -> Item:
         item = await self.repo.get_fresh(item_id)
