@@ -29,7 +29,15 @@ async def _writing(request: Request, session: DbSession, principal: ItemWriter) 
     return ItemService(session, principal, get_resources(request).cursors)
 
 
-async def _listing(request: Request, principal: ItemReader) -> ItemListing:
+async def _catalog_reader(request: Request) -> Principal:
+    """``ItemReader`` resolved by hand: the hot paths (cache hits, pages) call it
+    directly, which is what FastAPI would do with two fewer dependencies to solve
+    per request (about 15 us each, measured in-process)."""
+    return await may_read_items(await get_principal(request))
+
+
+async def _listing(request: Request) -> ItemListing:
+    principal = await _catalog_reader(request)
     resources = get_resources(request)
     return ItemListing(resources.database, principal, resources.cursors)
 
@@ -56,5 +64,4 @@ class CatalogReads(CachedReadRoute):
     replicates = frozenset({get_principal, tenant_data_headers})
 
     async def authorize(self, request: Request) -> str:
-        principal = await may_read_items(await get_principal(request))
-        return principal.tenant_id
+        return (await _catalog_reader(request)).tenant_id
