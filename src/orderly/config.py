@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # One hash at a time: each Argon2 hash holds memory_kib of RAM while it runs, and
     # logins are rare next to other requests.
     password_hash_workers: int = Field(default=1, ge=1)
+    # A login (register, password change) that would wait longer than this for its hash
+    # is refused at once with 503 + Retry-After instead of hanging in the queue.
+    password_hash_max_wait_seconds: float = Field(default=1.0, gt=0)
 
     cors_origins: StrList = Field(default_factory=list)
     cors_allow_credentials: bool = False

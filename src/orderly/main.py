@@ -68,11 +68,7 @@ def _open_resources(settings: Settings) -> Resources:
         settings=settings,
         database=database,
         redis=redis,
-        passwords=PasswordHasher(
-            time_cost=settings.password_hash_time_cost,
-            memory_kib=settings.password_hash_memory_kib,
-            workers=settings.password_hash_workers,
-        ),
+        passwords=PasswordHasher.from_settings(settings),
         access_tokens=AccessTokenCodec(
             signing_key=settings.signing_key,
             verification_keys=settings.verification_keys,

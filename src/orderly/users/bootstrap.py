@@ -15,11 +15,7 @@ async def bootstrap_user(
 ) -> tuple[str, str]:
     """(user id, tenant id). One transaction: both are created, or neither."""
     database = Database(create_engine(settings), is_sqlite=settings.is_sqlite)
-    passwords = PasswordHasher(
-        time_cost=settings.password_hash_time_cost,
-        memory_kib=settings.password_hash_memory_kib,
-        workers=1,
-    )
+    passwords = PasswordHasher.from_settings(settings)
     try:
         async with database.session(write=True) as session:
             tenant = await find_tenant(session, tenant_ref)
