@@ -95,11 +95,17 @@ class PasswordHasher:
         """Seconds until a hash admitted now would be done."""
         return (self._admitted + 1) * self._hash_seconds / self._workers
 
-    async def _run(self, work: Callable[..., T], *args: str) -> T:
+    def check_capacity(self) -> None:
+        """Refuse (503) a hash that would wait too long. Services call it before they
+        spend anything else on a request that will need one; ``hash`` and ``verify``
+        check again when they are called."""
         # Below one hash per worker nothing waits: a lone login is never refused.
         wait = self.expected_wait()
         if self._admitted >= self._workers and wait > self._max_wait:
             raise PasswordCheckBusyError(retry_after=math.ceil(wait))
+
+    async def _run(self, work: Callable[..., T], *args: str) -> T:
+        self.check_capacity()
         self._admitted += 1
         try:
             loop = asyncio.get_running_loop()

@@ -49,6 +49,9 @@ class AuthService:
         )
 
     async def login(self, email: str, password: str) -> TokenPair:
+        # Under a login storm, refuse before the user lookup, not after it: the 503 then
+        # costs no database round trip (and says nothing about the email).
+        self.passwords.check_capacity()
         user = await find_user_by_email(self.session, email.strip().lower())
         # Verify even when the user is unknown (against a dummy hash): the answer takes
         # the same time either way, so timing does not reveal which emails exist.
