@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 import warnings
 
 import httpx
 import jwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
+from sqlalchemy import func, select
 
 from orderly.main import create_app
+from orderly.tenants.models import Tenant
 from tests.conftest import TEST_SECRET, make_settings
 from tests.support.api import PASSWORD, Account, login, register, unique_email
 from tests.support.services import Backend
@@ -231,3 +234,65 @@ async def test_a_login_that_would_wait_too_long_for_its_hash_is_a_fast_503(
                 assert response.json()["code"] == "PASSWORD_CHECK_BUSY"
                 assert int(response.headers["retry-after"]) >= 1
         assert (await login(client, owner.email)).status_code == 200
+
+
+async def test_a_register_refused_for_a_busy_password_check_creates_nothing(
+    backend: Backend,
+) -> None:
+    """Register hashes after it has inserted the tenant: a 503 there rolls it back."""
+    if backend.name == "sqlite":
+        pytest.skip("SQLite serializes registrations on its write lock, ahead of the hash queue")
+    app = create_app(make_settings(backend, password_hash_max_wait_seconds=1e-9))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        emails = [unique_email() for _ in range(6)]
+        tenant_name = f"Storm {uuid.uuid4().hex}"
+        storm = await asyncio.gather(
+            *(
+                client.post(
+                    "/api/v1/auth/register",
+                    json={
+                        "tenant_name": tenant_name,
+                        "email": email,
+                        "password": PASSWORD,
+                        "full_name": "Stormy",
+                    },
+                )
+                for email in emails
+            )
+        )
+        statuses = [response.status_code for response in storm]
+        assert set(statuses) == {201, 503}, statuses
+        for email, response in zip(emails, storm, strict=True):
+            if response.status_code == 503:
+                assert response.json()["code"] == "PASSWORD_CHECK_BUSY"
+                # Nothing was kept: the email is free and logging in with it fails.
+                assert (await login(client, email)).status_code == 401
+        # ... and the tenants inserted before the refused hashes were rolled back.
+        database = app.state.resources.database
+        async with database.session(write=False) as session:
+            stmt = select(func.count()).select_from(Tenant).where(Tenant.name == tenant_name)
+            assert (await session.execute(stmt)).scalar_one() == statuses.count(201)
+
+
+async def test_concurrent_sign_ups_with_one_tenant_name_all_get_a_tenant(
+    client: httpx.AsyncClient,
+) -> None:
+    """The slug is checked, then inserted: a concurrent sign-up can take it in between.
+    The loser picks another slug instead of failing (this was a 500)."""
+    emails = [unique_email() for _ in range(6)]
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                "/api/v1/auth/register",
+                json={"tenant_name": "Twin", "email": e, "password": PASSWORD, "full_name": "T"},
+            )
+            for e in emails
+        )
+    )
+    assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
+    slugs = {r.json()["tenant"]["slug"] for r in responses}
+    assert len(slugs) == 6
+    assert "twin" in slugs

@@ -33,7 +33,7 @@ Auth = Annotated[AuthService, Depends(get_auth_service)]
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Create a tenant (plan free) and its owner",
-    responses=problems(409),
+    responses=problems(409, 503),
 )
 async def register(body: RegisterRequest, auth: Auth) -> Registration:
     return await auth.register(body)
@@ -42,7 +42,9 @@ async def register(body: RegisterRequest, auth: Auth) -> Registration:
 @router.post(
     "/login",
     summary="Exchange email and password for tokens (OAuth2 password form)",
-    responses=problems(401),
+    description="Under a login storm a login whose password check would wait more than "
+    "about a second is refused at once: 503 `PASSWORD_CHECK_BUSY` with `Retry-After`.",
+    responses=problems(401, 503),
 )
 async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Auth) -> TokenPair:
     return await auth.login(form.username, form.password)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.tenants.models import Tenant
@@ -23,7 +24,12 @@ class TenantRepository:
         result = await self.session.execute(select(Tenant.id).where(Tenant.slug == slug))
         return result.first() is not None
 
-    async def add(self, tenant: Tenant) -> Tenant:
-        self.session.add(tenant)
-        await self.session.flush()
+    async def add(self, tenant: Tenant) -> Tenant | None:
+        """The tenant, or None when a concurrent sign-up took its slug after the caller
+        checked it. In a savepoint, so the rest of the transaction survives that."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(tenant)
+        except IntegrityError:
+            return None
         return tenant

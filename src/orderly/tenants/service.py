@@ -23,9 +23,12 @@ async def create_tenant(session: AsyncSession, name: str, plan: Plan = Plan.FREE
     repo = TenantRepository(session)
     base = slugify(name)
     slug = base
-    while await repo.slug_exists(slug):
+    while True:
+        if not await repo.slug_exists(slug):
+            tenant = await repo.add(Tenant(id=new_id("ten"), slug=slug, name=name, plan=plan))
+            if tenant is not None:
+                return tenant
         slug = f"{base}-{secrets.token_hex(2)}"
-    return await repo.add(Tenant(id=new_id("ten"), slug=slug, name=name, plan=plan))
 
 
 async def find_tenant(session: AsyncSession, slug_or_id: str) -> Tenant | None:

@@ -60,7 +60,7 @@ async def list_users(
     status_code=status.HTTP_201_CREATED,
     summary="Add a user to the tenant",
     description="Only an owner may create another owner.",
-    responses=problems(409),
+    responses=problems(409, 503),
     dependencies=[IDEMPOTENT],
 )
 async def create_user(body: UserCreate, users: StaffUsers) -> UserRead:
