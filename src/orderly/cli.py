@@ -10,11 +10,11 @@ from typing import Annotated, NoReturn
 
 import structlog
 import typer
-import uvicorn
 from pydantic import ValidationError
 
 from orderly.auth.principal import Role
 from orderly.config import Settings, load_settings
+from orderly.core import serving
 from orderly.core.errors import AppError
 from orderly.core.logging import configure_logging
 from orderly.core.migrations import upgrade_to_head
@@ -82,19 +82,7 @@ def serve(
         )
     if settings.is_sqlite:
         _migrate(settings)
-    uvicorn.run(
-        "orderly.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=True,
-        timeout_graceful_shutdown=20,
-    )
+    serving.run(host, port, workers, reload=reload)
 
 
 @app.command()
