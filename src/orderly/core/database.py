@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
 from orderly.config import Settings
+from orderly.core.pool import FairAsyncPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -117,6 +118,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url,
             echo=settings.db_echo,
+            poolclass=FairAsyncPool,
             pool_pre_ping=False,
             pool_timeout=settings.db_pool_timeout,
             pool_size=settings.db_pool_size,
@@ -127,6 +129,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         echo=settings.db_echo,
+        poolclass=FairAsyncPool,
         pool_pre_ping=settings.db_pool_pre_ping,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
