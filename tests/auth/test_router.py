@@ -6,10 +6,13 @@ import asyncio
 import time
 import uuid
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 from jwt.warnings import InsecureKeyLengthWarning
 from sqlalchemy import func, select
 
@@ -210,20 +213,29 @@ async def test_keys_rotate_without_logging_anyone_out(backend: Backend, wrapper:
         assert jwt.decode(fresh, new_key, algorithms=["HS256"])["sub"] == owner.user_id
 
 
-async def test_a_login_that_would_wait_too_long_for_its_hash_is_a_fast_503(
-    backend: Backend,
-) -> None:
-    """A login storm is refused with Retry-After, not queued for seconds (SPEC: 503 is
-    problem+json); the logins that were admitted still succeed."""
+@asynccontextmanager
+async def busy_hash_client(backend: Backend) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """An app whose password check admits one hash at a time and refuses the rest.
+
+    Skipped on SQLite: sign-ups and logins are writes there, so they take the one write
+    lock before they hash and reach the hash queue one at a time.
+    """
     if backend.name == "sqlite":
-        # A login is a write: on SQLite it takes the one write lock before it looks the
-        # user up, so logins reach the hash queue one at a time and never wait there.
-        pytest.skip("SQLite serializes logins on its write lock, ahead of the hash queue")
+        pytest.skip("SQLite serializes password checks on its write lock, ahead of the queue")
     app = create_app(make_settings(backend, password_hash_max_wait_seconds=1e-9))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
     ):
+        yield app, client
+
+
+async def test_a_login_that_would_wait_too_long_for_its_hash_is_a_fast_503(
+    backend: Backend,
+) -> None:
+    """A login storm is refused with Retry-After, not queued for seconds (SPEC: 503 is
+    problem+json); the logins that were admitted still succeed."""
+    async with busy_hash_client(backend) as (_, client):
         owner = await register(client)
         storm = await asyncio.gather(*(login(client, owner.email) for _ in range(8)))
         statuses = sorted(response.status_code for response in storm)
@@ -240,13 +252,7 @@ async def test_a_register_refused_for_a_busy_password_check_creates_nothing(
     backend: Backend,
 ) -> None:
     """Register hashes after it has inserted the tenant: a 503 there rolls it back."""
-    if backend.name == "sqlite":
-        pytest.skip("SQLite serializes registrations on its write lock, ahead of the hash queue")
-    app = create_app(make_settings(backend, password_hash_max_wait_seconds=1e-9))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with busy_hash_client(backend) as (app, client):
         emails = [unique_email() for _ in range(6)]
         tenant_name = f"Storm {uuid.uuid4().hex}"
         storm = await asyncio.gather(
