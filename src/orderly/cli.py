@@ -12,10 +12,10 @@ import structlog
 import typer
 from pydantic import ValidationError
 
-from orderly.auth.principal import Role
 from orderly.config import Settings, load_settings
 from orderly.core import serving
 from orderly.core.errors import AppError
+from orderly.core.identity import Role
 from orderly.core.logging import configure_logging
 from orderly.core.migrations import upgrade_to_head
 from orderly.users.bootstrap import bootstrap_user

@@ -14,7 +14,6 @@ from starlette.middleware.gzip import GZipMiddleware
 from orderly import __version__
 from orderly.api import include_api
 from orderly.api_keys.resolver import ApiKeyResolver
-from orderly.auth.passwords import PasswordHasher
 from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings, load_settings
 from orderly.core.cache import InvalidationBus
@@ -29,6 +28,7 @@ from orderly.core.middleware import (
     TrustedHostMiddleware,
 )
 from orderly.core.pagination import CursorCodec
+from orderly.core.passwords import PasswordHasher
 from orderly.core.problems import register_exception_handlers
 from orderly.core.resources import Resources
 from orderly.core.response_cache import ResponseCache
@@ -68,7 +68,12 @@ def _open_resources(settings: Settings) -> Resources:
         settings=settings,
         database=database,
         redis=redis,
-        passwords=PasswordHasher.from_settings(settings),
+        passwords=PasswordHasher(
+            time_cost=settings.password_hash_time_cost,
+            memory_kib=settings.password_hash_memory_kib,
+            workers=settings.password_hash_workers,
+            max_wait_seconds=settings.password_hash_max_wait_seconds,
+        ),
         access_tokens=AccessTokenCodec(
             signing_key=settings.signing_key,
             verification_keys=settings.verification_keys,

@@ -7,8 +7,8 @@ import time
 import jwt
 import pytest
 
-from orderly.auth.principal import Role
 from orderly.auth.tokens import AccessTokenCodec, InvalidTokenError
+from orderly.core.identity import Role
 
 KEY = "k" * 64
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from orderly.auth.principal import Plan
 from orderly.core.database import Database, new_id
+from orderly.core.identity import Plan
 from orderly.tenants.models import Tenant
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from orderly.auth.principal import Plan
 from orderly.core.database import ReadOnlySessionError, new_id
 from orderly.core.dependencies import DbSession
+from orderly.core.identity import Plan
 from orderly.main import create_app
 from orderly.tenants.models import Tenant
 from tests.conftest import make_settings

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from pydantic import BaseModel
 
 from orderly.auth.dependencies import get_principal
-from orderly.auth.principal import Principal, Role
 from orderly.core.errors import BusinessRuleError, ConflictError, ExternalServiceError
+from orderly.core.identity import Principal, Role
 from orderly.idempotency.dependencies import idempotency_guard
 
 BASE = "/test/idempotency"

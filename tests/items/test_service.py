@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orderly.auth.principal import Principal, Role
 from orderly.core.database import Database
 from orderly.core.dependencies import commit_unit
+from orderly.core.identity import Principal, Role
 from orderly.items.exceptions import ItemNotFoundError
 from orderly.items.models import Item
 from orderly.items.repository import ItemRepository

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from orderly.auth.principal import Scope
+from orderly.core.identity import Scope
 from tests.support.api import (
     Account,
     add_api_key,

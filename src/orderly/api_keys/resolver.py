@@ -19,10 +19,10 @@ from orderly.api_keys.service import (
     authenticate_api_key,
     principal_for_key,
 )
-from orderly.auth.principal import Principal
-from orderly.auth.tokens import hash_token
 from orderly.core.cache import InvalidationBus, LocalCache
 from orderly.core.database import Database, utcnow
+from orderly.core.identity import Principal
+from orderly.core.security import hash_token
 from orderly.core.singleflight import SingleFlight
 
 CACHE_TTL_SECONDS = 30.0

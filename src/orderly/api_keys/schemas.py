@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from orderly.auth.principal import Scope
 from orderly.core.database import utcnow
+from orderly.core.identity import Scope
 from orderly.core.schemas import InputSchema, ReadSchema
 
 

@@ -11,11 +11,11 @@ from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.api_keys.models import ApiKey
 from orderly.api_keys.repository import ApiKeyRepository, find_key_by_hash, touch_last_used
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from orderly.auth.principal import Principal, Scope
-from orderly.auth.tokens import hash_token
 from orderly.core.cache import InvalidationBus
 from orderly.core.database import new_id, utcnow
+from orderly.core.identity import Principal, Scope
 from orderly.core.pagination import CursorCodec, Page
+from orderly.core.security import hash_token
 from orderly.core.unit_of_work import after_commit
 
 KEY_PREFIX = "sk_"

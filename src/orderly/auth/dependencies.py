@@ -32,11 +32,11 @@ from orderly.auth.exceptions import (
     MissingCredentialsError,
     RoleRequiredError,
 )
-from orderly.auth.principal import Principal, Role, Scope
 from orderly.auth.sessions import access_revoked
 from orderly.auth.tokens import InvalidTokenError as TokenRejected
 from orderly.core.database import Database
 from orderly.core.errors import InsufficientScopeError
+from orderly.core.identity import Principal, Role, Scope
 from orderly.core.resources import Resources, get_resources
 
 bearer_scheme = OAuth2PasswordBearer(

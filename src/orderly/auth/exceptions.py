@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from orderly.core.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
+from orderly.core.errors import ForbiddenError, UnauthorizedError
 
 
 class InvalidCredentialsError(UnauthorizedError):
@@ -65,13 +65,3 @@ class ApiKeyNotAllowedError(ForbiddenError):
 
     def __init__(self) -> None:
         super().__init__("API keys cannot use this endpoint; authenticate as a user.")
-
-
-class PasswordCheckBusyError(ServiceUnavailableError):
-    code = "PASSWORD_CHECK_BUSY"
-
-    def __init__(self, *, retry_after: int) -> None:
-        super().__init__(
-            f"Too many passwords are being checked right now; retry in {retry_after} s.",
-            headers={"Retry-After": str(retry_after)},
-        )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.auth.exceptions import InvalidCredentialsError, InvalidRefreshTokenError
-from orderly.auth.passwords import PasswordHasher
-from orderly.auth.principal import Role
 from orderly.auth.schemas import RegisterRequest, Registration, TokenPair
 from orderly.auth.sessions import RefreshTokens
 from orderly.auth.tokens import AccessTokenCodec
+from orderly.core.identity import Role
+from orderly.core.passwords import PasswordHasher
 from orderly.tenants.schemas import TenantRead
 from orderly.tenants.service import create_tenant
 from orderly.users.models import User

@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.auth.exceptions import InvalidRefreshTokenError, RefreshTokenReusedError
 from orderly.auth.models import RefreshToken
-from orderly.auth.tokens import hash_token, new_refresh_token
+from orderly.auth.tokens import new_refresh_token
 from orderly.core.database import new_id, utcnow
 from orderly.core.kvstore import KeyValueStore
+from orderly.core.security import hash_token
 
 
 def revoked_before_key(user_id: str) -> str:

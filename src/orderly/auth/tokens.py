@@ -11,7 +11,6 @@ request, and decoding and checking it costs about as much as serving a cached pa
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 import uuid
@@ -19,8 +18,8 @@ from dataclasses import dataclass
 
 import jwt
 
-from orderly.auth.principal import Role
 from orderly.core.cache import LocalCache
+from orderly.core.identity import Role
 
 REQUIRED_CLAIMS = ["sub", "tid", "role", "jti", "iat", "exp"]
 VERIFIED_ENTRIES = 4096
@@ -109,7 +108,3 @@ def _claims(raw: dict[str, object]) -> AccessClaims:
 
 def new_refresh_token() -> str:
     return f"rt_{secrets.token_urlsafe(32)}"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

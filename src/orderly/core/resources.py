@@ -8,13 +8,13 @@ from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from orderly.api_keys.resolver import ApiKeyResolver
-from orderly.auth.passwords import PasswordHasher
 from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings
 from orderly.core.cache import InvalidationBus
 from orderly.core.database import Database
 from orderly.core.kvstore import KeyValueStore
 from orderly.core.pagination import CursorCodec
+from orderly.core.passwords import PasswordHasher
 from orderly.core.response_cache import ResponseCache
 from orderly.core.tasks import TaskRunner
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from orderly.auth.dependencies import get_principal, require_scope
-from orderly.auth.principal import Principal, Role, Scope
 from orderly.core.cached_reads import CachedReadRoute
 from orderly.core.dependencies import DbSession, tenant_data_headers
+from orderly.core.identity import Principal, Role, Scope
 from orderly.core.resources import get_resources
 from orderly.items.service import CACHE_NAMESPACE, ItemListing, ItemService
 

@@ -12,10 +12,10 @@ from collections.abc import Callable, Collection
 from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orderly.auth.principal import Principal
 from orderly.core.conditional import if_match_holds
 from orderly.core.database import Database, new_id, utcnow
 from orderly.core.errors import FieldError, PreconditionFailedError, ValidationFailedError
+from orderly.core.identity import Principal
 from orderly.core.money import MoneyError, format_minor, to_minor
 from orderly.core.pagination import CursorCodec
 from orderly.core.unit_of_work import mark_changed

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orderly.auth.principal import Principal
 from orderly.core.database import new_id, utcnow
 from orderly.core.errors import FieldError
+from orderly.core.identity import Principal
 from orderly.items.repository import OrderableItem
 from orderly.items.service import load_orderable_items, reserve_stock
 from orderly.orders.exceptions import (

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from orderly.auth.dependencies import require_scope
-from orderly.auth.principal import Principal, Scope
 from orderly.core.dependencies import DbSession
+from orderly.core.identity import Principal, Scope
 from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.resources import get_resources
 from orderly.core.responses import AUTHENTICATED, problems

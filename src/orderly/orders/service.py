@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orderly.auth.principal import Principal
+from orderly.core.identity import Principal
 from orderly.core.money import format_minor
 from orderly.core.pagination import CursorCodec, Page
 from orderly.events.service import record_event

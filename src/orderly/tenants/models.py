@@ -3,8 +3,8 @@ from __future__ import annotations
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orderly.auth.principal import Plan
 from orderly.core.database import Base
+from orderly.core.identity import Plan
 from orderly.core.models import ID_LENGTH, Timestamped
 
 

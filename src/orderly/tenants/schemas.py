@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orderly.auth.principal import Plan
+from orderly.core.identity import Plan
 from orderly.core.schemas import ReadSchema
 
 

@@ -5,8 +5,8 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orderly.auth.principal import Plan
 from orderly.core.database import new_id
+from orderly.core.identity import Plan
 from orderly.tenants.models import Tenant
 from orderly.tenants.repository import TenantRepository
 

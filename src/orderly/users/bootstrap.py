@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from orderly.auth.passwords import PasswordHasher
 from orderly.config import Settings
 from orderly.core.database import Database, create_engine
+from orderly.core.passwords import PasswordHasher
 from orderly.tenants.service import create_tenant, find_tenant
 from orderly.users.schemas import UserCreate
 from orderly.users.service import create_user_in_tenant
@@ -15,7 +15,12 @@ async def bootstrap_user(
 ) -> tuple[str, str]:
     """(user id, tenant id). One transaction: both are created, or neither."""
     database = Database(create_engine(settings), is_sqlite=settings.is_sqlite)
-    passwords = PasswordHasher.from_settings(settings)
+    passwords = PasswordHasher(
+        time_cost=settings.password_hash_time_cost,
+        memory_kib=settings.password_hash_memory_kib,
+        workers=settings.password_hash_workers,
+        max_wait_seconds=settings.password_hash_max_wait_seconds,
+    )
     try:
         async with database.session(write=True) as session:
             tenant = await find_tenant(session, tenant_ref)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orderly.auth.principal import Role
 from orderly.core.database import Base
+from orderly.core.identity import Role
 from orderly.core.models import TenantOwned
 
 

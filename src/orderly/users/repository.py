@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orderly.auth.principal import Role
+from orderly.core.identity import Role
 from orderly.core.repository import TenantRepository
 from orderly.users.exceptions import EmailTakenError
 from orderly.users.models import User

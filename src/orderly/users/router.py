@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 
 from orderly.auth.dependencies import AnyUser, Staff
-from orderly.auth.principal import Principal
 from orderly.core.dependencies import DbSession
+from orderly.core.identity import Principal
 from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.resources import get_resources
 from orderly.core.responses import AUTHENTICATED, problems

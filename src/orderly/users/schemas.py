@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field
 
-from orderly.auth.principal import Role
+from orderly.core.identity import Role
 from orderly.core.schemas import InputSchema, ReadSchema
 
 PASSWORD_MIN = 8

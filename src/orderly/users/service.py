@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orderly.auth.passwords import PasswordHasher
-from orderly.auth.principal import Principal, Role
 from orderly.auth.sessions import RefreshTokens, clear_revocation, revoke_access_tokens
 from orderly.core.database import new_id
+from orderly.core.identity import Principal, Role
 from orderly.core.kvstore import KeyValueStore
 from orderly.core.pagination import CursorCodec, Page
+from orderly.core.passwords import PasswordHasher
 from orderly.users.exceptions import (
     EmailTakenError,
     LastOwnerError,

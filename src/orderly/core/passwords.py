@@ -28,8 +28,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 
-from orderly.auth.exceptions import PasswordCheckBusyError
-from orderly.config import Settings
+from orderly.core.errors import ServiceUnavailableError
 
 T = TypeVar("T")
 
@@ -39,6 +38,16 @@ T = TypeVar("T")
 HASHING_NICENESS = 10
 # Weight of the newest hash in the running mean of hash wall times.
 _SMOOTHING = 0.2
+
+
+class PasswordCheckBusyError(ServiceUnavailableError):
+    code = "PASSWORD_CHECK_BUSY"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(
+            f"Too many passwords are being checked right now; retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 def _yield_to_the_loop() -> None:
@@ -70,15 +79,6 @@ class PasswordHasher:
         # Verified against when the email is unknown, so that answer costs the same time.
         self._dummy_hash = self._hash.hash(secrets.token_urlsafe(16))
         self._hash_seconds = time.perf_counter() - started  # running mean, wall time
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PasswordHasher:
-        return cls(
-            time_cost=settings.password_hash_time_cost,
-            memory_kib=settings.password_hash_memory_kib,
-            workers=settings.password_hash_workers,
-            max_wait_seconds=settings.password_hash_max_wait_seconds,
-        )
 
     async def hash(self, password: str) -> str:
         return await self._run(self._hash.hash, password)

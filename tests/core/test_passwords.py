@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from orderly.auth.exceptions import PasswordCheckBusyError
-from orderly.auth.passwords import PasswordHasher
+from orderly.core.passwords import PasswordCheckBusyError, PasswordHasher
 
 
 def _hasher(max_wait_seconds: float) -> PasswordHasher:
