@@ -11,9 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from orderly.config import Settings
+from orderly.core.database import DATABASE
 from orderly.core.migrations import upgrade_to_head
 from orderly.main import create_app
 from tests.support.database import empty_all_tables
+from tests.support.parts import part
 from tests.support.services import (
     Backend,
     create_postgres_database,
@@ -74,7 +76,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
-        await empty_all_tables(application.state.resources.database.engine)
+        await empty_all_tables(part(application, DATABASE).engine)
 
 
 @pytest.fixture

@@ -9,13 +9,15 @@ from sqlalchemy import select
 
 from orderly.api_keys.models import ApiKey
 from orderly.auth.models import RefreshToken
+from orderly.core.database import DATABASE
 from orderly.users.models import User
 from tests.support.api import key_headers
+from tests.support.parts import part
 from tests.support.world import ALL_SCOPES, build_world
 
 
 async def _stored_secrets(app: FastAPI) -> set[str]:
-    async with app.state.resources.database.session(write=False) as session:
+    async with part(app, DATABASE).session(write=False) as session:
         hashes = set((await session.execute(select(User.password_hash))).scalars())
         hashes |= set((await session.execute(select(RefreshToken.token_hash))).scalars())
         hashes |= set((await session.execute(select(ApiKey.key_hash))).scalars())

@@ -12,6 +12,7 @@ import structlog
 import typer
 from pydantic import ValidationError
 
+from orderly.app import open_container
 from orderly.config import Settings, load_settings
 from orderly.core import serving
 from orderly.core.errors import AppError
@@ -117,11 +118,18 @@ def create_user(
         _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     try:
         user_id, tenant_id = asyncio.run(
-            bootstrap_user(settings, tenant, data, allow_new_tenant=create_tenant)
+            _bootstrap(settings, tenant, data, allow_new_tenant=create_tenant)
         )
     except (AppError, LookupError) as exc:
         _fail(str(exc))
     typer.echo(f"Created {data.role.value} {data.email} ({user_id}) in tenant {tenant_id}.")
+
+
+async def _bootstrap(
+    settings: Settings, tenant: str, data: UserCreate, *, allow_new_tenant: bool
+) -> tuple[str, str]:
+    async with open_container(settings) as container:
+        return await bootstrap_user(container, tenant, data, allow_new_tenant=allow_new_tenant)
 
 
 def main() -> NoReturn:

@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from orderly.api_keys.models import ApiKey
+from orderly.core.database import DATABASE
 from tests.support.api import add_api_key, key_headers, register
+from tests.support.parts import part
 
 
 async def test_a_key_is_shown_once_and_authenticates(client: httpx.AsyncClient) -> None:
@@ -55,7 +57,7 @@ async def test_unknown_and_expired_keys_are_401(app: FastAPI, client: httpx.Asyn
     created = await add_api_key(client, owner, ["read:items"])
     for raw in ("sk_unknown", "not-even-a-key", created["key"] + "x"):
         assert (await client.get("/api/v1/users/me", headers=key_headers(raw))).status_code == 401
-    async with app.state.resources.database.session(write=True) as session:
+    async with part(app, DATABASE).session(write=True) as session:
         await session.execute(
             update(ApiKey)
             .where(ApiKey.id == created["id"])

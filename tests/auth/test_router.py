@@ -16,10 +16,12 @@ from fastapi import FastAPI
 from jwt.warnings import InsecureKeyLengthWarning
 from sqlalchemy import func, select
 
+from orderly.core.database import DATABASE
 from orderly.main import create_app
 from orderly.tenants.models import Tenant
 from tests.conftest import TEST_SECRET, make_settings
 from tests.support.api import PASSWORD, Account, login, register, unique_email
+from tests.support.parts import part
 from tests.support.services import Backend
 
 
@@ -277,7 +279,7 @@ async def test_a_register_refused_for_a_busy_password_check_creates_nothing(
                 # Nothing was kept: the email is free and logging in with it fails.
                 assert (await login(client, email)).status_code == 401
         # ... and the tenants inserted before the refused hashes were rolled back.
-        database = app.state.resources.database
+        database = part(app, DATABASE)
         async with database.session(write=False) as session:
             stmt = select(func.count()).select_from(Tenant).where(Tenant.name == tenant_name)
             assert (await session.execute(stmt)).scalar_one() == statuses.count(201)

@@ -7,15 +7,16 @@ from datetime import datetime, timedelta, timezone
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from orderly.core.database import Database, new_id
+from orderly.core.database import DATABASE, Database, new_id
 from orderly.core.identity import Plan
 from orderly.tenants.models import Tenant
+from tests.support.parts import part
 
 
 async def test_datetimes_come_back_aware_and_in_utc_on_every_read_path(app: FastAPI) -> None:
     """SQLite drops offsets and asyncpg converts to UTC itself (so UTCDateTime does no
     work there): either way, sessions and plain read connections see the same UTC."""
-    database: Database = app.state.resources.database
+    database: Database = part(app, DATABASE)
     written = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone(timedelta(hours=5)))
     tenant_id = new_id("ten")
     async with database.session(write=True) as session:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.util.concurrency import greenlet_spawn
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty, QueueCommon
 
+from orderly.app.container import engine_options
 from orderly.core.database import create_engine
 from orderly.core.pool import FairAsyncPool, FairAsyncQueue
 from tests.conftest import make_settings
@@ -99,7 +100,7 @@ async def test_connections_rest_in_the_queue_only_while_nobody_waits() -> None:
 
 
 async def test_the_engine_pools_use_the_fair_queue(backend: Backend) -> None:
-    engine = create_engine(make_settings(backend))
+    engine = create_engine(engine_options(make_settings(backend)))
     try:
         assert isinstance(engine.pool, FairAsyncPool)
         async with engine.connect() as conn:

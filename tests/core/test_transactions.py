@@ -12,12 +12,13 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from orderly.core.database import ReadOnlySessionError, new_id
+from orderly.core.database import DATABASE, ReadOnlySessionError, new_id
 from orderly.core.dependencies import DbSession
 from orderly.core.identity import Plan
 from orderly.main import create_app
 from orderly.tenants.models import Tenant
 from tests.conftest import make_settings
+from tests.support.parts import part
 from tests.support.services import Backend
 
 
@@ -114,7 +115,7 @@ async def test_a_connection_killed_under_the_pool_costs_at_most_one_503(backend:
 async def test_a_read_session_refuses_to_write(app: FastAPI) -> None:
     """Reads may run outside a transaction (PostgreSQL), so a GET that tried to write
     would not be atomic: read sessions refuse ORM and Core writes outright."""
-    database = app.state.resources.database
+    database = part(app, DATABASE)
     async with database.session(write=False) as session:
         with pytest.raises(ReadOnlySessionError):
             await session.execute(update(Tenant).values(name="changed"))
@@ -128,7 +129,7 @@ async def test_reads_on_postgres_take_no_transaction(app: FastAPI, backend: Back
     COMMIT round trips); writes share one. now() is the transaction's start time."""
     if backend.name != "postgres":
         pytest.skip("SQLite keeps its read transaction (one snapshot per request)")
-    database = app.state.resources.database
+    database = part(app, DATABASE)
 
     async def two_clock_readings(write: bool) -> tuple[object, object]:
         async with database.session(write=write) as session:

@@ -10,7 +10,9 @@ from fastapi import FastAPI
 
 from orderly.auth.dependencies import get_principal
 from orderly.config import Settings
-from orderly.core.kvstore import KeyValueStore
+from orderly.core.container import Container
+from orderly.core.kvstore import KV, KeyValueStore
+from orderly.idempotency.repository import IDEMPOTENCY_RECORDS, IdempotencyRepository
 from orderly.main import create_app
 from tests.idempotency.conftest import (
     BASE,
@@ -252,6 +254,9 @@ class _RecordsCannotBeStored:
     async def get(self, key: str) -> bytes | None:
         return await self.inner.get(key)
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        return await self.inner.get_many(*keys)
+
     async def set(self, key: str, value: bytes, ttl_ms: int) -> None:
         raise ConnectionError("store unavailable")
 
@@ -268,8 +273,9 @@ class _RecordsCannotBeStored:
 async def test_a_record_that_cannot_be_stored_does_not_fail_the_response(
     api: httpx.AsyncClient, app: FastAPI, calls: Calls, key: str
 ) -> None:
-    resources = app.state.resources
-    resources.kv = _RecordsCannotBeStored(resources.kv)
+    container: Container = app.state.container
+    failing = _RecordsCannotBeStored(container[KV])
+    container.replace(IDEMPOTENCY_RECORDS, IdempotencyRepository(failing, ttl_seconds=60))
     first = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
     second = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
     assert first.status_code == second.status_code == 201

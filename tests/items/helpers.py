@@ -9,9 +9,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from orderly.core.database import Database
+from orderly.core.database import DATABASE, Database
 from orderly.events.models import Event
 from orderly.items.models import Item
+from tests.support.parts import part
 
 ITEMS = "/api/v1/items"
 
@@ -38,7 +39,7 @@ async def create(
 
 
 def database(app: FastAPI) -> Database:
-    db: Database = app.state.resources.database
+    db: Database = part(app, DATABASE)
     return db
 
 

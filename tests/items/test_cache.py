@@ -9,8 +9,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from orderly.core.database import DATABASE
+from orderly.core.response_cache import RESPONSE_CACHE
+from orderly.core.tasks import TASKS
 from tests.support.api import add_item, place_order, register
 from tests.support.database import count_statements
+from tests.support.parts import part
 from tests.support.world import ALL_SCOPES, build_world
 
 
@@ -71,7 +75,7 @@ async def test_a_rolled_back_write_does_not_invalidate_or_poison(
 async def test_the_cache_can_be_switched_off(
     client: httpx.AsyncClient, app: FastAPI, cache_enabled: bool
 ) -> None:
-    app.state.resources.response_cache.enabled = cache_enabled
+    part(app, RESPONSE_CACHE).enabled = cache_enabled
     owner = await register(client)
     item = await add_item(client, owner.headers, name="Plain")
     response = await client.get(f"/api/v1/items/{item['id']}", headers=owner.headers)
@@ -93,7 +97,7 @@ async def test_concurrent_misses_of_one_entry_run_one_query(
     owner = await register(client)
     for _ in range(3):
         await add_item(client, owner.headers)
-    engine = app.state.resources.database.engine
+    engine = part(app, DATABASE).engine
     with count_statements(engine) as statements:
         pages = await asyncio.gather(
             *(client.get("/api/v1/items?limit=7", headers=owner.headers) for _ in range(20))
@@ -108,12 +112,11 @@ async def test_a_cold_api_key_is_looked_up_and_its_use_recorded_once(
 ) -> None:
     world = await build_world(client)
     key = await world.key_with(ALL_SCOPES)  # created, never used: no process cached it
-    resources = app.state.resources
-    with count_statements(resources.database.engine) as statements:
+    with count_statements(part(app, DATABASE).engine) as statements:
         answers = await asyncio.gather(
             *(client.get(f"/api/v1/items?limit={n}", headers=key) for n in range(1, 21))
         )
-        await resources.tasks.drain()
+        await part(app, TASKS).drain()
     assert {answer.status_code for answer in answers} == {200}
     assert len(_selects_from(statements, "api_keys")) == 1
     updates = [s for s in statements if s.startswith("UPDATE api_keys SET last_used_at")]

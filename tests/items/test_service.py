@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderly.core.database import Database
 from orderly.core.dependencies import commit_unit
 from orderly.core.identity import Principal, Role
+from orderly.core.pagination import CURSORS
+from orderly.core.response_cache import RESPONSE_CACHE
 from orderly.items.exceptions import ItemNotFoundError
 from orderly.items.models import Item
 from orderly.items.repository import ItemRepository
@@ -29,6 +31,7 @@ from orderly.tenants.service import create_tenant
 from tests.items.helpers import ITEMS, create, database, events_of, item_count
 from tests.support.api import register
 from tests.support.database import count_statements
+from tests.support.parts import part
 
 
 @pytest.fixture
@@ -51,7 +54,7 @@ async def _tenant(db: Database, name: str = "Shop") -> str:
 
 def _service(session: AsyncSession, app: FastAPI, tenant_id: str) -> ItemService:
     principal = Principal(tenant_id=tenant_id, user_id="usr_test", role=Role.OWNER)
-    return ItemService(session, principal, app.state.resources.cursors)
+    return ItemService(session, principal, part(app, CURSORS))
 
 
 async def _item(
@@ -246,7 +249,7 @@ async def test_stock_taken_is_seen_by_the_next_read_with_a_new_etag(
     before = await client.get(path, headers=owner.headers)
     async with db.session(write=True) as session:
         await reserve_stock(session, owner.tenant_id, item["id"], 2)
-        await commit_unit(app.state.resources, session)
+        await commit_unit(part(app, RESPONSE_CACHE), session)
     after = await client.get(
         path, headers=owner.headers | {"If-None-Match": before.headers["etag"]}
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from orderly.core.database import DATABASE
 from tests.support.api import add_item, place_order, register
 from tests.support.database import count_statements
+from tests.support.parts import part
 
 
 async def test_a_page_of_twenty_orders_is_two_queries(
@@ -17,7 +19,7 @@ async def test_a_page_of_twenty_orders_is_two_queries(
     for _ in range(21):
         response = await place_order(client, owner.headers, [(i["id"], 1) for i in items])
         assert response.status_code == 201
-    with count_statements(app.state.resources.database.engine) as statements:
+    with count_statements(part(app, DATABASE).engine) as statements:
         page = (await client.get("/api/v1/orders", headers=owner.headers)).json()
     assert len(page["items"]) == 20
     assert all(len(order["lines"]) == 3 for order in page["items"])

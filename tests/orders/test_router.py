@@ -9,9 +9,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
+from orderly.core.database import DATABASE
 from orderly.events.models import Event
 from orderly.orders.models import Order
 from tests.support.api import Account, add_item, add_user, place_order, register, stock_of
+from tests.support.parts import part
 
 
 @pytest.fixture
@@ -20,7 +22,7 @@ async def owner(client: httpx.AsyncClient) -> Account:
 
 
 async def _count(app: FastAPI, model: Any, **where: str) -> int:
-    async with app.state.resources.database.session(write=False) as session:
+    async with part(app, DATABASE).session(write=False) as session:
         stmt = select(func.count()).select_from(model)
         for column, value in where.items():
             stmt = stmt.where(getattr(model, column) == value)
@@ -176,7 +178,7 @@ async def test_a_paid_order_cannot_be_cancelled(
 ) -> None:
     item = await add_item(client, owner.headers, stock=10)
     order = (await place_order(client, owner.headers, [(item["id"], 1)])).json()
-    async with app.state.resources.database.session(write=True) as session:
+    async with part(app, DATABASE).session(write=True) as session:
         await session.execute(update(Order).where(Order.id == order["id"]).values(status="paid"))
         await session.commit()
     response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=owner.headers)
@@ -222,7 +224,7 @@ async def test_an_order_writes_its_event_in_the_same_transaction(
 ) -> None:
     item = await add_item(client, owner.headers, stock=10)
     order = (await place_order(client, owner.headers, [(item["id"], 2)])).json()
-    async with app.state.resources.database.session(write=False) as session:
+    async with part(app, DATABASE).session(write=False) as session:
         event = (
             await session.execute(select(Event).where(Event.subject_id == order["id"]))
         ).scalar_one()

@@ -20,6 +20,7 @@ from orderly.api_keys.service import (
     principal_for_key,
 )
 from orderly.core.cache import InvalidationBus, LocalCache
+from orderly.core.container import Key
 from orderly.core.database import Database, utcnow
 from orderly.core.identity import Principal
 from orderly.core.security import hash_token
@@ -90,3 +91,6 @@ class ApiKeyResolver:
             return False
         self._cache.set(resolved.digest, replace(current, last_used_at=utcnow()))
         return True
+
+
+API_KEY_RESOLVER: Key[ApiKeyResolver] = Key("api_keys.resolver")

@@ -7,17 +7,17 @@ from fastapi import APIRouter, Depends, Request, status
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from orderly.api_keys.service import ApiKeyService
 from orderly.auth.dependencies import Staff
-from orderly.core.dependencies import DbSession
-from orderly.core.pagination import Cursor, Limit, Page
-from orderly.core.resources import get_resources
+from orderly.core.cache import INVALIDATION_BUS
+from orderly.core.dependencies import DbSession, container_of
+from orderly.core.pagination import CURSORS, Cursor, Limit, Page
 from orderly.core.responses import AUTHENTICATED, problems
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
 
 
 async def _service(request: Request, session: DbSession, principal: Staff) -> ApiKeyService:
-    resources = get_resources(request)
-    return ApiKeyService(session, principal, resources.cursors, resources.bus)
+    container = container_of(request)
+    return ApiKeyService(session, principal, container[CURSORS], container[INVALIDATION_BUS])
 
 
 Keys = Annotated[ApiKeyService, Depends(_service)]

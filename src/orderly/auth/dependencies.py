@@ -24,6 +24,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from fastapi.security.base import SecurityBase
 from fastapi.security.utils import get_authorization_scheme_param
 
+from orderly.api_keys.resolver import API_KEY_RESOLVER
 from orderly.api_keys.service import record_use
 from orderly.auth.exceptions import (
     ApiKeyNotAllowedError,
@@ -33,11 +34,15 @@ from orderly.auth.exceptions import (
     RoleRequiredError,
 )
 from orderly.auth.sessions import access_revoked
+from orderly.auth.tokens import ACCESS_TOKENS
 from orderly.auth.tokens import InvalidTokenError as TokenRejected
-from orderly.core.database import Database
+from orderly.core.container import Container
+from orderly.core.database import DATABASE, Database
+from orderly.core.dependencies import container_of
 from orderly.core.errors import InsufficientScopeError
 from orderly.core.identity import Principal, Role, Scope
-from orderly.core.resources import Resources, get_resources
+from orderly.core.kvstore import KV
+from orderly.core.tasks import TASKS
 
 bearer_scheme = OAuth2PasswordBearer(
     tokenUrl="/api/v1/auth/login",
@@ -55,12 +60,12 @@ api_key_scheme = APIKeyHeader(
 SECURITY_SCHEMES: tuple[SecurityBase, ...] = (bearer_scheme, api_key_scheme)
 
 
-async def _from_access_token(resources: Resources, token: str) -> Principal:
+async def _from_access_token(container: Container, token: str) -> Principal:
     try:
-        claims = resources.access_tokens.verify(token)
+        claims = container[ACCESS_TOKENS].verify(token)
     except TokenRejected as exc:
         raise InvalidTokenError from exc
-    if await access_revoked(resources.kv, claims.user_id, claims.issued_at):
+    if await access_revoked(container[KV], claims.user_id, claims.issued_at):
         raise InvalidTokenError("The access token was revoked; log in or refresh again.")
     return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, role=claims.role)
 
@@ -71,15 +76,16 @@ async def _record_use(database: Database, key_id: str) -> None:
         await session.commit()
 
 
-async def _from_api_key(resources: Resources, raw: str) -> Principal:
-    resolved = await resources.api_keys.resolve(resources.database, raw)
+async def _from_api_key(container: Container, raw: str) -> Principal:
+    resolver, database = container[API_KEY_RESOLVER], container[DATABASE]
+    resolved = await resolver.resolve(database, raw)
     if resolved is None:
         raise InvalidApiKeyError
-    if resources.api_keys.claim_use(resolved):
+    if resolver.claim_use(resolved):
         # In the background, in its own short transaction: a read request stays a read,
         # and this process writes it at most once a minute per key.
         key_id = resolved.principal.id
-        resources.tasks.spawn("api-key-last-used", _record_use(resources.database, key_id))
+        container[TASKS].spawn("api-key-last-used", _record_use(database, key_id))
     return resolved.principal
 
 
@@ -100,15 +106,15 @@ async def get_principal(request: Request) -> Principal:
 
 
 async def _authenticate(request: Request) -> Principal:
-    resources = get_resources(request)
+    container = container_of(request)
     headers = request.headers
     authorization = headers.get("authorization")
     scheme, token = get_authorization_scheme_param(authorization)
     if authorization and scheme.lower() == "bearer":
-        return await _from_access_token(resources, token)
+        return await _from_access_token(container, token)
     api_key = headers.get("x-api-key")
     if api_key:
-        return await _from_api_key(resources, api_key)
+        return await _from_api_key(container, api_key)
     if authorization is not None:
         raise InvalidTokenError("Use 'Authorization: Bearer <access token>'.")
     raise MissingCredentialsError

@@ -9,20 +9,22 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from orderly.auth.schemas import RefreshRequest, RegisterRequest, Registration, TokenPair
 from orderly.auth.service import AuthService
-from orderly.core.dependencies import DbSession
-from orderly.core.resources import get_resources
+from orderly.auth.sessions import SESSION_POLICY
+from orderly.auth.tokens import ACCESS_TOKENS
+from orderly.core.dependencies import DbSession, container_of
+from orderly.core.passwords import PASSWORDS
 from orderly.core.responses import problems
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 async def get_auth_service(request: Request, session: DbSession) -> AuthService:
-    resources = get_resources(request)
+    container = container_of(request)
     return AuthService(
         session,
-        resources.passwords,
-        resources.access_tokens,
-        resources.settings.refresh_token_ttl_seconds,
+        container[PASSWORDS],
+        container[ACCESS_TOKENS],
+        container[SESSION_POLICY].refresh_ttl_seconds,
     )
 
 

@@ -18,9 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderly.auth.exceptions import InvalidRefreshTokenError, RefreshTokenReusedError
 from orderly.auth.models import RefreshToken
 from orderly.auth.tokens import new_refresh_token
+from orderly.core.container import Key
 from orderly.core.database import new_id, utcnow
 from orderly.core.kvstore import KeyValueStore
 from orderly.core.security import hash_token
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How long the two tokens of a login session live (``APP_*_TOKEN_TTL_SECONDS``)."""
+
+    access_ttl_seconds: int
+    refresh_ttl_seconds: int
+
+
+SESSION_POLICY: Key[SessionPolicy] = Key("sessions.policy")
 
 
 def revoked_before_key(user_id: str) -> str:

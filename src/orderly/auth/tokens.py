@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import jwt
 
 from orderly.core.cache import LocalCache
+from orderly.core.container import Key
 from orderly.core.identity import Role
 
 REQUIRED_CLAIMS = ["sub", "tid", "role", "jti", "iat", "exp"]
@@ -104,6 +105,9 @@ def _claims(raw: dict[str, object]) -> AccessClaims:
         )
     except (ValueError, TypeError) as exc:
         raise InvalidTokenError("bad claims") from exc
+
+
+ACCESS_TOKENS: Key[AccessTokenCodec] = Key("auth.access_tokens")
 
 
 def new_refresh_token() -> str:

@@ -19,6 +19,8 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.connection import Connection
 from redis.exceptions import RedisError
 
+from orderly.core.container import Key
+
 V = TypeVar("V")
 logger = structlog.get_logger("orderly.cache")
 
@@ -130,3 +132,6 @@ class InvalidationBus:
         _, pending = await asyncio.wait({self._listener}, timeout=2 * CLOSE_TIMEOUT_SECONDS)
         if pending:
             logger.warning("invalidation_bus_listener_did_not_stop")
+
+
+INVALIDATION_BUS: Key[InvalidationBus] = Key("invalidation_bus")

@@ -31,8 +31,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from orderly.core.conditional import if_none_match_hits
-from orderly.core.resources import get_resources
-from orderly.core.response_cache import CachedBody
+from orderly.core.dependencies import container_of
+from orderly.core.response_cache import RESPONSE_CACHE, CachedBody
 from orderly.core.responses import TENANT_DATA_HEADERS
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -73,7 +73,7 @@ class CachedReadRoute(APIRoute):
             return handler
 
         async def serve(request: Request) -> Response:
-            cache = get_resources(request).response_cache
+            cache = container_of(request)[RESPONSE_CACHE]
             if cache.enabled:
                 tenant_id = await self.authorize(request)
                 seen = await cache.lookup(self.namespace, tenant_id, cache_variant(request))

@@ -1,13 +1,15 @@
 """Engine, sessions and the declarative base.
 
-The engine is created by the app's lifespan (never at import time) and disposed on
-shutdown. Requests get one session and one transaction (see ``dependencies.py``).
+The engine is created by the composition root (``orderly.app``, never at import time)
+and disposed when its container closes. Sessions are opened by a unit of work
+(``unit_of_work.py``), one transaction each.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
-from orderly.config import Settings
+from orderly.core.container import Key
 from orderly.core.pool import FairAsyncPool
 
 NAMING_CONVENTION = {
@@ -113,28 +115,46 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    if settings.is_sqlite:
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """How to reach the database and size the pool (from ``APP_DATABASE_URL``, ``APP_DB_*``)."""
+
+    url: str
+    echo: bool = False
+    pool_size: int = 10
+    max_overflow: int = 0
+    pool_timeout: float = 5.0
+    pool_recycle: int = 1800
+    pool_pre_ping: bool = False
+    sqlite_busy_timeout_ms: int = 5000
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+def create_engine(options: EngineOptions) -> AsyncEngine:
+    if options.is_sqlite:
         engine = create_async_engine(
-            settings.database_url,
-            echo=settings.db_echo,
+            options.url,
+            echo=options.echo,
             poolclass=FairAsyncPool,
             pool_pre_ping=False,
-            pool_timeout=settings.db_pool_timeout,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
+            pool_timeout=options.pool_timeout,
+            pool_size=options.pool_size,
+            max_overflow=options.max_overflow,
         )
-        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        _configure_sqlite(engine, options.sqlite_busy_timeout_ms)
         return engine
     return create_async_engine(
-        settings.database_url,
-        echo=settings.db_echo,
+        options.url,
+        echo=options.echo,
         poolclass=FairAsyncPool,
-        pool_pre_ping=settings.db_pool_pre_ping,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        pool_recycle=settings.db_pool_recycle,
+        pool_pre_ping=options.pool_pre_ping,
+        pool_size=options.pool_size,
+        max_overflow=options.max_overflow,
+        pool_timeout=options.pool_timeout,
+        pool_recycle=options.pool_recycle,
     )
 
 
@@ -169,6 +189,11 @@ class Database:
     transaction is one snapshot.
     """
 
+    @classmethod
+    def open(cls, options: EngineOptions) -> Database:
+        """A new engine (no connection yet: the pool connects on first use)."""
+        return cls(create_engine(options), is_sqlite=options.is_sqlite)
+
     def __init__(self, engine: AsyncEngine, *, is_sqlite: bool) -> None:
         self.engine = engine
         read_bind = engine if is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -196,3 +221,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+DATABASE: Key[Database] = Key("database")

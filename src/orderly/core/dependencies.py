@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
+from orderly.core.container import Container, Key
+from orderly.core.database import DATABASE
 from orderly.core.errors import AppError
-from orderly.core.resources import Resources, get_resources
+from orderly.core.response_cache import RESPONSE_CACHE, ResponseCache
 from orderly.core.responses import TENANT_DATA_HEADERS
 from orderly.core.unit_of_work import commit, rollback
 
+T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def container_of(conn: HTTPConnection) -> Container:
+    """The app's container, opened by its lifespan (``orderly.app.lifespan``)."""
+    container: Container = conn.app.state.container
+    return container
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -23,13 +33,14 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     dependency is function-scoped), so a failed commit becomes an error response
     instead of a 2xx for work that was never saved. Any exception rolls back.
     """
-    resources = get_resources(request)
-    session = resources.database.session(write=request.method not in SAFE_METHODS)
+    container = container_of(request)
+    cache = container[RESPONSE_CACHE]
+    session = container[DATABASE].session(write=request.method not in SAFE_METHODS)
     try:
         yield session
     except AppError as exc:
         if exc.persist_changes:
-            await commit_unit(resources, session)
+            await commit_unit(cache, session)
         else:
             await rollback(session)
         raise
@@ -37,7 +48,7 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         await rollback(session)
         raise
     else:
-        await commit_unit(resources, session)
+        await commit_unit(cache, session)
     finally:
         # Commit and rollback already gave the connection back. Closing a session that
         # holds none only clears its identity map (garbage anyway) at the price of a
@@ -46,22 +57,25 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.close()
 
 
-async def commit_unit(resources: Resources, session: AsyncSession) -> None:
+async def commit_unit(cache: ResponseCache, session: AsyncSession) -> None:
     """Commit, run the after-commit work, and invalidate what the unit changed."""
     for namespace, tenant_id in await commit(session):
-        await resources.response_cache.invalidate(namespace, tenant_id)
+        await cache.invalidate(namespace, tenant_id)
 
 
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
-async def _resources(request: Request) -> Resources:
+def part(key: Key[T]) -> Any:
+    """``Depends`` on a long-lived part of the container: ``Annotated[X, part(X_KEY)]``."""
+
     # async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
     # thread hop per request (and per such dependency) on the hottest path there is.
-    return get_resources(request)
+    async def get_part(request: Request) -> T:
+        return container_of(request)[key]
 
-
-AppResources = Annotated[Resources, Depends(_resources)]
+    get_part.__name__ = f"part_{key.name}"
+    return Depends(get_part)
 
 
 async def tenant_data_headers(response: Response) -> None:

@@ -20,6 +20,7 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from orderly.core.container import Key
 from orderly.core.errors import FieldError, ValidationFailedError
 
 T = TypeVar("T")
@@ -88,3 +89,6 @@ class CursorCodec:
             return Position(datetime.fromisoformat(created_at), str(row_id))
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
             raise InvalidCursorError from exc
+
+
+CURSORS: Key[CursorCodec] = Key("cursors")

@@ -28,6 +28,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 
+from orderly.core.container import Key
 from orderly.core.errors import ServiceUnavailableError
 
 T = TypeVar("T")
@@ -125,3 +126,6 @@ class PasswordHasher:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+PASSWORDS: Key[PasswordHasher] = Key("passwords")

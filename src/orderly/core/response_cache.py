@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from orderly.core.container import Key
 from orderly.core.kvstore import KeyValueStore
 from orderly.core.singleflight import SingleFlight
 
@@ -121,3 +122,6 @@ class ResponseCache:
             secrets.token_hex(8).encode(),
             GENERATION_TTL_MS,
         )
+
+
+RESPONSE_CACHE: Key[ResponseCache] = Key("response_cache")

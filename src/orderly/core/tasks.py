@@ -12,6 +12,8 @@ from typing import Any
 
 import structlog
 
+from orderly.core.container import Key
+
 logger = structlog.get_logger("orderly.tasks")
 
 
@@ -32,3 +34,6 @@ class TaskRunner:
     async def drain(self, limit_seconds: float = 10.0) -> None:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=limit_seconds)
+
+
+TASKS: Key[TaskRunner] = Key("tasks")

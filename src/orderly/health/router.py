@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from orderly.core.dependencies import AppResources
+from orderly.core.dependencies import part
 from orderly.core.errors import ServiceUnavailableError
 from orderly.core.problems import PROBLEM_MEDIA_TYPE
-from orderly.health.service import check_dependencies
+from orderly.health.service import READINESS, ReadinessCheck
 
 router = APIRouter(prefix="/health", tags=["health"])
+
+Dependencies = Annotated[ReadinessCheck, part(READINESS)]
 
 
 class Liveness(BaseModel):
@@ -39,15 +41,12 @@ async def live() -> Liveness:
         }
     },
 )
-async def ready(resources: AppResources) -> Readiness:
-    failing = await check_dependencies(resources)
+async def ready(dependencies: Dependencies) -> Readiness:
+    failing = await dependencies.failing()
     if failing:
         raise ServiceUnavailableError(
             f"Not ready: {', '.join(failing)} did not answer.",
             code="DEPENDENCY_UNAVAILABLE",
             headers={"Retry-After": "5"},
         )
-    checks: dict[str, Literal["ok"]] = {"database": "ok"}
-    if resources.redis is not None:
-        checks["redis"] = "ok"
-    return Readiness(checks=checks)
+    return Readiness(checks=dict.fromkeys(dependencies.dependencies, "ok"))

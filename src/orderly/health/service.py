@@ -10,7 +10,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderly.core.resources import Resources
+from orderly.core.container import Key
+from orderly.core.database import Database
 
 logger = structlog.get_logger("orderly.health")
 
@@ -34,10 +35,24 @@ async def _check(name: str, probe: Awaitable[None], limit_seconds: float) -> str
     return None
 
 
-async def check_dependencies(resources: Resources) -> list[str]:
-    """Names of the dependencies that did not answer in time."""
-    limit = resources.settings.health_timeout_seconds
-    probes = [_check("database", _database_ok(resources.database.engine), limit)]
-    if resources.redis is not None:
-        probes.append(_check("redis", _redis_ok(resources.redis), limit))
-    return [name for name in await asyncio.gather(*probes) if name is not None]
+class ReadinessCheck:
+    def __init__(self, database: Database, redis: Redis | None, *, timeout_seconds: float) -> None:
+        self.database = database
+        self.redis = redis
+        self.timeout_seconds = timeout_seconds
+
+    @property
+    def dependencies(self) -> list[str]:
+        """What is checked, in the order the answer names it."""
+        return ["database"] if self.redis is None else ["database", "redis"]
+
+    async def failing(self) -> list[str]:
+        """Names of the dependencies that did not answer in time."""
+        limit = self.timeout_seconds
+        probes = [_check("database", _database_ok(self.database.engine), limit)]
+        if self.redis is not None:
+            probes.append(_check("redis", _redis_ok(self.redis), limit))
+        return [name for name in await asyncio.gather(*probes) if name is not None]
+
+
+READINESS: Key[ReadinessCheck] = Key("health.readiness")

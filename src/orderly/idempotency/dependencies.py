@@ -13,10 +13,10 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData, UploadFile
 
 from orderly.auth.dependencies import CurrentPrincipal
-from orderly.core.resources import get_resources
+from orderly.core.dependencies import container_of
 from orderly.idempotency.exceptions import IdempotencyKeyInvalidError
 from orderly.idempotency.middleware import claim_slot
-from orderly.idempotency.repository import IdempotencyRepository
+from orderly.idempotency.repository import IDEMPOTENCY_RECORDS
 from orderly.idempotency.service import (
     HEADER,
     IDEMPOTENT_METHODS,
@@ -37,10 +37,7 @@ async def idempotency_guard(request: Request, principal: CurrentPrincipal) -> No
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise IdempotencyKeyInvalidError(len(key), MAX_KEY_LENGTH)
     slot = claim_slot(request.scope)
-    resources = get_resources(request)
-    repository = IdempotencyRepository(
-        resources.kv, ttl_seconds=resources.settings.idempotency_ttl_seconds
-    )
+    repository = container_of(request)[IDEMPOTENCY_RECORDS]
     method, path = request.method, request.url.path
     stored_under = scope_key(
         tenant_id=principal.tenant_id, principal_id=principal.id, method=method, path=path, key=key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orderly.core.container import Key
 from orderly.core.kvstore import KeyValueStore
 from orderly.idempotency.schemas import StoredResponse
 
@@ -36,3 +37,6 @@ class IdempotencyRepository:
 
     async def unlock(self, scope_key: str) -> None:
         await self._kv.delete(self._lock_key(scope_key))
+
+
+IDEMPOTENCY_RECORDS: Key[IdempotencyRepository] = Key("idempotency.records")

@@ -8,9 +8,10 @@ from fastapi import Depends, Header, Request
 
 from orderly.auth.dependencies import get_principal, require_scope
 from orderly.core.cached_reads import CachedReadRoute
-from orderly.core.dependencies import DbSession, tenant_data_headers
+from orderly.core.database import DATABASE
+from orderly.core.dependencies import DbSession, container_of, tenant_data_headers
 from orderly.core.identity import Principal, Role, Scope
-from orderly.core.resources import get_resources
+from orderly.core.pagination import CURSORS
 from orderly.items.service import CACHE_NAMESPACE, ItemListing, ItemService
 
 # Any user may read the catalog; staff change it. API keys by scope.
@@ -22,11 +23,11 @@ ItemWriter = Annotated[
 
 
 async def _reading(request: Request, session: DbSession, principal: ItemReader) -> ItemService:
-    return ItemService(session, principal, get_resources(request).cursors)
+    return ItemService(session, principal, container_of(request)[CURSORS])
 
 
 async def _writing(request: Request, session: DbSession, principal: ItemWriter) -> ItemService:
-    return ItemService(session, principal, get_resources(request).cursors)
+    return ItemService(session, principal, container_of(request)[CURSORS])
 
 
 async def _catalog_reader(request: Request) -> Principal:
@@ -38,8 +39,8 @@ async def _catalog_reader(request: Request) -> Principal:
 
 async def _listing(request: Request) -> ItemListing:
     principal = await _catalog_reader(request)
-    resources = get_resources(request)
-    return ItemListing(resources.database, principal, resources.cursors)
+    container = container_of(request)
+    return ItemListing(container[DATABASE], principal, container[CURSORS])
 
 
 ItemReaders = Annotated[ItemService, Depends(_reading)]

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
 from orderly.core.cached_reads import cache_variant, cached_response
+from orderly.core.dependencies import container_of
 from orderly.core.pagination import Cursor, Limit, Page
-from orderly.core.resources import get_resources
-from orderly.core.response_cache import CachedBody
+from orderly.core.response_cache import RESPONSE_CACHE, CachedBody
 from orderly.core.responses import AUTHENTICATED, problems
 from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.items.dependencies import (
@@ -82,7 +82,7 @@ async def list_items(
         filters = ItemFilters(q=q, active=active, in_stock=in_stock)
         return CachedBody(None, await listing.page(filters, limit=limit, cursor=cursor))
 
-    cache = get_resources(request).response_cache
+    cache = container_of(request)[RESPONSE_CACHE]
     tenant_id = listing.principal.tenant_id
     cached = await cache.fetch(CACHE_NAMESPACE, tenant_id, cache_variant(request), page)
     return cached_response(cached, None)
@@ -102,7 +102,7 @@ async def get_item(
         found = await items.get(item_id)
         return CachedBody(item_etag(found), ITEM_JSON.dump_json(item_read(found)))
 
-    cache = get_resources(request).response_cache
+    cache = container_of(request)[RESPONSE_CACHE]
     tenant_id = items.principal.tenant_id
     cached = await cache.fetch(CACHE_NAMESPACE, tenant_id, cache_variant(request), item)
     return cached_response(cached, if_none_match)

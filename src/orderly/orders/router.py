@@ -5,10 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from orderly.auth.dependencies import require_scope
-from orderly.core.dependencies import DbSession
+from orderly.core.dependencies import DbSession, container_of
 from orderly.core.identity import Principal, Scope
-from orderly.core.pagination import Cursor, Limit, Page
-from orderly.core.resources import get_resources
+from orderly.core.pagination import CURSORS, Cursor, Limit, Page
 from orderly.core.responses import AUTHENTICATED, problems
 from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.orders.schemas import OrderCreate, OrderRead
@@ -23,11 +22,11 @@ OrdersWriter = Annotated[Principal, Depends(require_scope(Scope.WRITE_ORDERS))]
 
 
 async def _reader(request: Request, session: DbSession, principal: OrdersReader) -> OrderService:
-    return OrderService(session, principal, get_resources(request).cursors)
+    return OrderService(session, principal, container_of(request)[CURSORS])
 
 
 async def _writer(request: Request, session: DbSession, principal: OrdersWriter) -> OrderService:
-    return OrderService(session, principal, get_resources(request).cursors)
+    return OrderService(session, principal, container_of(request)[CURSORS])
 
 
 ReadOrders = Annotated[OrderService, Depends(_reader)]

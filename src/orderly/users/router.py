@@ -5,10 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 
 from orderly.auth.dependencies import AnyUser, Staff
-from orderly.core.dependencies import DbSession
+from orderly.auth.sessions import SESSION_POLICY
+from orderly.core.dependencies import DbSession, container_of
 from orderly.core.identity import Principal
-from orderly.core.pagination import Cursor, Limit, Page
-from orderly.core.resources import get_resources
+from orderly.core.kvstore import KV
+from orderly.core.pagination import CURSORS, Cursor, Limit, Page
+from orderly.core.passwords import PASSWORDS
 from orderly.core.responses import AUTHENTICATED, problems
 from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.users.schemas import UserCreate, UserRead, UserUpdate
@@ -19,14 +21,14 @@ router = APIRouter(prefix="/users", tags=["users"], responses=AUTHENTICATED)
 
 
 def _service(session: DbSession, principal: Principal, request: Request) -> UserService:
-    resources = get_resources(request)
-    settings = resources.settings
+    container = container_of(request)
+    policy = container[SESSION_POLICY]
     context = UserContext(
-        passwords=resources.passwords,
-        cursors=resources.cursors,
-        kv=resources.kv,
-        access_ttl_seconds=settings.access_token_ttl_seconds,
-        refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+        passwords=container[PASSWORDS],
+        cursors=container[CURSORS],
+        kv=container[KV],
+        access_ttl_seconds=policy.access_ttl_seconds,
+        refresh_ttl_seconds=policy.refresh_ttl_seconds,
     )
     return UserService(session, principal, context)
 

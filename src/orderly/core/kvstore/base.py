@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from orderly.core.container import Key
+
 
 class KeyValueStore(Protocol):
     """Bytes under string keys, each with a time to live in milliseconds (> 0).
@@ -37,3 +39,6 @@ def check_ttl(ttl_ms: int) -> None:
     # Redis rejects a zero or negative PX; refuse it everywhere so both stores agree.
     if ttl_ms <= 0:
         raise ValueError(f"ttl_ms must be positive, got {ttl_ms}")
+
+
+KV: Key[KeyValueStore] = Key("kv")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from orderly.core.container import Key
 from orderly.core.kvstore.base import check_ttl
 
 
@@ -53,3 +54,7 @@ class RedisStore:
             pipe.incr(name)
             _, count = await pipe.execute()
         return int(count)
+
+
+# The client behind ``RedisStore`` and the invalidation bus; None in embedded mode.
+REDIS: Key[Redis | None] = Key("redis")

@@ -1,4 +1,5 @@
-"""The versioned API: public routes by decision, everything else behind a principal."""
+"""Every router of the app: the versioned API (public routes by decision, everything
+else behind a principal) and the probes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from orderly.api_keys.router import router as api_keys_router
 from orderly.auth.dependencies import get_principal
 from orderly.auth.router import router as auth_router
 from orderly.core.dependencies import tenant_data_headers
+from orderly.health.router import router as health_router
 from orderly.items.router import router as items_router
 from orderly.orders.router import router as orders_router
 from orderly.users.router import router as users_router
@@ -26,7 +28,7 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (auth_router,)
 
 
-def include_api(app: FastAPI) -> None:
+def include_routers(app: FastAPI) -> None:
     """Include every domain router directly under the app, one level deep.
 
     FastAPI 0.16x includes routers lazily and, on every request, matches each level of
@@ -38,3 +40,4 @@ def include_api(app: FastAPI) -> None:
         app.include_router(router, prefix=API_PREFIX, dependencies=protected)
     for router in PUBLIC_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(health_router)

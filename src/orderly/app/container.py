@@ -1,0 +1,121 @@
+"""Opening the parts of one app: core's first, then each domain's own.
+
+``open_container(settings)`` is the one composition root: the HTTP lifespan, the CLI,
+a worker and tests all open it the same way, with or without HTTP::
+
+    async with open_container(settings) as container:
+        async with unit_of_work(container) as uow:
+            ...
+
+A domain takes part by listing its ``provide`` in ``PROVIDERS``; nothing in ``core``
+names a domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from orderly.api_keys import resources as api_keys
+from orderly.auth import resources as auth
+from orderly.config import Settings
+from orderly.core.cache import INVALIDATION_BUS, InvalidationBus
+from orderly.core.container import Container
+from orderly.core.database import DATABASE, Database, EngineOptions
+from orderly.core.kvstore import KV, REDIS, KeyValueStore, MemoryStore, RedisStore
+from orderly.core.pagination import CURSORS, CursorCodec
+from orderly.core.passwords import PASSWORDS, PasswordHasher
+from orderly.core.response_cache import RESPONSE_CACHE, ResponseCache
+from orderly.core.tasks import TASKS, TaskRunner
+from orderly.health import resources as health
+from orderly.idempotency import resources as idempotency
+
+Provider = Callable[[Container, Settings], Awaitable[None]]
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    return EngineOptions(
+        url=settings.database_url,
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=settings.db_pool_recycle,
+        pool_pre_ping=settings.db_pool_pre_ping,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+
+
+def _open_redis(settings: Settings) -> Redis | None:
+    if not settings.redis_url:
+        return None
+    # A blocking pool: under a burst, requests wait (up to the timeout) for one of a
+    # bounded set of connections instead of failing at the default pool's limit.
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout,
+    )
+    return Redis.from_pool(pool)
+
+
+async def _provide_stores(container: Container, settings: Settings) -> KeyValueStore:
+    database = Database.open(engine_options(settings))
+    container.add(DATABASE, database, close=database.dispose)
+    redis = _open_redis(settings)
+    container.add(REDIS, redis, close=redis.aclose if redis is not None else None)
+    kv: KeyValueStore = (
+        RedisStore(redis, prefix=settings.redis_prefix) if redis is not None else MemoryStore()
+    )
+    container.add(KV, kv)
+    bus = InvalidationBus(redis, channel=f"{settings.redis_prefix}invalidate")
+    container.add(INVALIDATION_BUS, bus, close=bus.stop)
+    await bus.start()
+    return kv
+
+
+async def provide_core(container: Container, settings: Settings) -> None:
+    """The shared infrastructure, in the order it is needed (and closed in reverse:
+    background work drains before the bus, Redis and the database close)."""
+    kv = await _provide_stores(container, settings)
+    tasks = TaskRunner()
+    container.add(TASKS, tasks, close=tasks.drain)
+    container.add(CURSORS, CursorCodec(settings.signing_key))
+    cache = ResponseCache(
+        kv, enabled=settings.cache_enabled, ttl_seconds=settings.cache_ttl_seconds
+    )
+    container.add(RESPONSE_CACHE, cache)
+    passwords = PasswordHasher(
+        time_cost=settings.password_hash_time_cost,
+        memory_kib=settings.password_hash_memory_kib,
+        workers=settings.password_hash_workers,
+        max_wait_seconds=settings.password_hash_max_wait_seconds,
+    )
+    container.add(PASSWORDS, passwords, close=passwords.close)
+
+
+# Core first; then every domain that contributes long-lived parts, each after the
+# domains whose parts it reads.
+PROVIDERS: tuple[Provider, ...] = (
+    provide_core,
+    auth.provide,
+    api_keys.provide,
+    idempotency.provide,
+    health.provide,
+)
+
+
+@asynccontextmanager
+async def open_container(
+    settings: Settings, providers: Sequence[Provider] = PROVIDERS
+) -> AsyncIterator[Container]:
+    """Every part opened, and closed again on exit (also when opening fails half-way)."""
+    container = Container()
+    try:
+        for provide in providers:
+            await provide(container, settings)
+        yield container
+    finally:
+        await container.aclose()
