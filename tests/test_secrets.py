@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from orderly.api_keys.models import ApiKey
-from orderly.auth.models import RefreshToken
 from orderly.core.database import DATABASE
+from orderly.sessions.models import RefreshToken
 from orderly.users.models import User
 from tests.support.api import key_headers
 from tests.support.parts import part

@@ -1,11 +1,11 @@
 """Imports every domain's models so that ``Base.metadata`` (and Alembic) sees them all."""
 
 from orderly.api_keys.models import ApiKey
-from orderly.auth.models import RefreshToken
 from orderly.core.database import Base
 from orderly.events.models import Event
 from orderly.items.models import Item
 from orderly.orders.models import Order, OrderLine
+from orderly.sessions.models import RefreshToken
 from orderly.tenants.models import Tenant
 from orderly.users.models import User
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Annotated
 
 import httpx
 import pytest
@@ -12,9 +13,11 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from orderly.core.container import Container
 from orderly.core.database import DATABASE, ReadOnlySessionError, new_id
-from orderly.core.dependencies import DbSession
+from orderly.core.dependencies import service
 from orderly.core.identity import Plan
+from orderly.core.unit_of_work import UnitOfWork
 from orderly.main import create_app
 from orderly.tenants.models import Tenant
 from tests.conftest import make_settings
@@ -22,11 +25,20 @@ from tests.support.parts import part
 from tests.support.services import Backend
 
 
+def _unit(uow: UnitOfWork, parts: Container) -> UnitOfWork:
+    return uow
+
+
+# A route's unit of work itself, opened as every service's is (public: no principal).
+Work = Annotated[UnitOfWork, service(_unit)]
+
+
 def _router() -> APIRouter:
     router = APIRouter(prefix="/_tx")
 
     @router.post("/write", status_code=201)
-    async def write(session: DbSession) -> dict[str, str]:
+    async def write(work: Work) -> dict[str, str]:
+        session = work.session
         await session.execute(text("CREATE TABLE IF NOT EXISTS _probe (v INTEGER)"))
         await session.execute(text("INSERT INTO _probe (v) VALUES (1)"))
         return {"status": "written"}
@@ -58,8 +70,8 @@ async def test_an_exhausted_pool_fails_fast_with_503(backend: Backend) -> None:
     router = APIRouter()
 
     @router.get("/_hold")
-    async def hold(session: DbSession) -> dict[str, str]:
-        await session.execute(text("SELECT 1"))
+    async def hold(work: Work) -> dict[str, str]:
+        await work.session.execute(text("SELECT 1"))
         await asyncio.sleep(1.0)
         return {"held": "yes"}
 
@@ -88,8 +100,9 @@ async def test_a_connection_killed_under_the_pool_costs_at_most_one_503(backend:
     router = APIRouter()
 
     @router.get("/_pid")
-    async def pid(session: DbSession) -> dict[str, int]:
-        return {"pid": (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()}
+    async def pid(work: Work) -> dict[str, int]:
+        pid = (await work.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        return {"pid": pid}
 
     app.include_router(router)
     async with app.router.lifespan_context(app):

@@ -13,7 +13,7 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from pydantic import BaseModel
 
-from orderly.auth.dependencies import get_principal
+from orderly.core.access import get_principal
 from orderly.core.errors import BusinessRuleError, ConflictError, ExternalServiceError
 from orderly.core.identity import Principal, Role
 from orderly.idempotency.dependencies import idempotency_guard

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from orderly.auth.dependencies import get_principal
 from orderly.config import Settings
+from orderly.core.access import get_principal
 from orderly.core.container import Container
 from orderly.core.kvstore import KV, KeyValueStore
 from orderly.idempotency.repository import IDEMPOTENCY_RECORDS, IdempotencyRepository

@@ -16,15 +16,19 @@ from orderly.api_keys.service import (
     KEY_PREFIX,
     LAST_USED_RESOLUTION,
     REVOKED_TOPIC,
-    authenticate_api_key,
+    ApiKeyCredentials,
     principal_for_key,
 )
-from orderly.core.cache import InvalidationBus, LocalCache
-from orderly.core.container import Key
-from orderly.core.database import Database, utcnow
+from orderly.api_keys.tasks import RECORD_USE
+from orderly.core.access import InvalidApiKeyError
+from orderly.core.cache import INVALIDATION_BUS, LocalCache
+from orderly.core.container import Container
+from orderly.core.database import utcnow
 from orderly.core.identity import Principal
+from orderly.core.jobs import JOBS, Job
 from orderly.core.security import hash_token
 from orderly.core.singleflight import SingleFlight
+from orderly.core.unit_of_work import unit_of_work
 
 CACHE_TTL_SECONDS = 30.0
 CACHE_ENTRIES = 10_000
@@ -47,21 +51,35 @@ class ResolvedKey:
 
 
 class ApiKeyResolver:
-    def __init__(self, bus: InvalidationBus) -> None:
+    """The ``core.access.API_KEYS`` authenticator."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._jobs = container[JOBS]
         self._cache: LocalCache[ResolvedKey] = LocalCache(
             max_entries=CACHE_ENTRIES, ttl_seconds=CACHE_TTL_SECONDS
         )
         # A key's cache entry expires for every request using it at the same moment.
         self._lookups: SingleFlight[str, ResolvedKey | None] = SingleFlight()
-        bus.subscribe(REVOKED_TOPIC, self._cache.discard)
+        container[INVALIDATION_BUS].subscribe(REVOKED_TOPIC, self._cache.discard)
 
-    async def resolve(self, database: Database, raw: str) -> ResolvedKey | None:
+    async def authenticate(self, credential: str) -> Principal:
+        resolved = await self.resolve(credential)
+        if resolved is None:
+            raise InvalidApiKeyError
+        if self.claim_use(resolved):
+            # In the background, in its own unit of work: a read request stays a read,
+            # and this process writes it at most once a minute per key.
+            await self._jobs.enqueue(Job(RECORD_USE, {"key_id": resolved.principal.id}))
+        return resolved.principal
+
+    async def resolve(self, raw: str) -> ResolvedKey | None:
         if not raw.startswith(KEY_PREFIX):
             return None
         digest = hash_token(raw)
         resolved = self._cache.get(digest)
         if resolved is None:
-            resolved = await self._lookups.run(digest, lambda: self._load(database, raw, digest))
+            resolved = await self._lookups.run(digest, lambda: self._load(raw, digest))
             if resolved is None:
                 return None
         if resolved.expired:
@@ -69,11 +87,11 @@ class ApiKeyResolver:
             return None
         return resolved
 
-    async def _load(self, database: Database, raw: str, digest: str) -> ResolvedKey | None:
-        # Its own short read, not the request's transaction: authentication comes
-        # before the route's dependencies and needs no unit of work.
-        async with database.session(write=False) as session:
-            key = await authenticate_api_key(session, raw)
+    async def _load(self, raw: str, digest: str) -> ResolvedKey | None:
+        # Its own short read, not the request's unit of work: authentication comes
+        # before the route's dependencies.
+        async with unit_of_work(self._container, write=False) as uow:
+            key = await ApiKeyCredentials(uow, self._container).live_key(raw)
             if key is None:
                 return None
             resolved = ResolvedKey(
@@ -91,6 +109,3 @@ class ApiKeyResolver:
             return False
         self._cache.set(resolved.digest, replace(current, last_used_at=utcnow()))
         return True
-
-
-API_KEY_RESOLVER: Key[ApiKeyResolver] = Key("api_keys.resolver")

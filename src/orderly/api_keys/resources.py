@@ -1,12 +1,18 @@
-"""What api_keys adds to the container: the cached resolver of ``X-API-Key``."""
+"""What api_keys adds to the container: the check of ``X-API-Key`` behind
+``get_principal`` (a cached resolver), and the job that records a key's use."""
 
 from __future__ import annotations
 
-from orderly.api_keys.resolver import API_KEY_RESOLVER, ApiKeyResolver
+from functools import partial
+
+from orderly.api_keys import tasks
+from orderly.api_keys.resolver import ApiKeyResolver
 from orderly.config import Settings
-from orderly.core.cache import INVALIDATION_BUS
+from orderly.core.access import API_KEYS
 from orderly.core.container import Container
+from orderly.core.jobs import JOBS
 
 
 async def provide(container: Container, settings: Settings) -> None:
-    container.add(API_KEY_RESOLVER, ApiKeyResolver(container[INVALIDATION_BUS]))
+    container.add(API_KEYS, ApiKeyResolver(container))
+    container[JOBS].register(tasks.RECORD_USE, partial(tasks.record_use, container))

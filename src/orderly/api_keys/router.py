@@ -1,26 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, Request, status
-
+from orderly.api_keys.dependencies import ApiKeysManageService
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from orderly.api_keys.service import ApiKeyService
-from orderly.auth.dependencies import Staff
-from orderly.core.cache import INVALIDATION_BUS
-from orderly.core.dependencies import DbSession, container_of
-from orderly.core.pagination import CURSORS, Cursor, Limit, Page
+from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.responses import AUTHENTICATED, problems
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
-
-
-async def _service(request: Request, session: DbSession, principal: Staff) -> ApiKeyService:
-    container = container_of(request)
-    return ApiKeyService(session, principal, container[CURSORS], container[INVALIDATION_BUS])
-
-
-Keys = Annotated[ApiKeyService, Depends(_service)]
 
 
 @router.post(
@@ -28,12 +15,14 @@ Keys = Annotated[ApiKeyService, Depends(_service)]
     status_code=status.HTTP_201_CREATED,
     summary="Issue an API key (the raw key is in this response only)",
 )
-async def create_api_key(body: ApiKeyCreate, keys: Keys) -> ApiKeyCreated:
+async def create_api_key(body: ApiKeyCreate, keys: ApiKeysManageService) -> ApiKeyCreated:
     return await keys.create(body)
 
 
 @router.get("", summary="List live API keys (never the raw key)")
-async def list_api_keys(keys: Keys, limit: Limit = 20, cursor: Cursor = None) -> Page[ApiKeyRead]:
+async def list_api_keys(
+    keys: ApiKeysManageService, limit: Limit = 20, cursor: Cursor = None
+) -> Page[ApiKeyRead]:
     return await keys.list(limit=limit, cursor=cursor)
 
 
@@ -43,5 +32,5 @@ async def list_api_keys(keys: Keys, limit: Limit = 20, cursor: Cursor = None) ->
     summary="Revoke an API key (requests with it fail at once)",
     responses=problems(404),
 )
-async def revoke_api_key(key_id: str, keys: Keys) -> None:
+async def revoke_api_key(key_id: str, keys: ApiKeysManageService) -> None:
     await keys.revoke(key_id)

@@ -5,18 +5,17 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.api_keys.models import ApiKey
 from orderly.api_keys.repository import ApiKeyRepository, find_key_by_hash, touch_last_used
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from orderly.core.cache import InvalidationBus
+from orderly.core.cache import INVALIDATION_BUS
+from orderly.core.container import Container
 from orderly.core.database import new_id, utcnow
 from orderly.core.identity import Principal, Scope
-from orderly.core.pagination import CursorCodec, Page
+from orderly.core.pagination import CURSORS, Page
 from orderly.core.security import hash_token
-from orderly.core.unit_of_work import after_commit
+from orderly.core.unit_of_work import UnitOfWork
 
 KEY_PREFIX = "sk_"
 VISIBLE_PREFIX_LENGTH = 11  # "sk_" + 8 characters
@@ -32,18 +31,14 @@ def generate_key() -> str:
 
 
 class ApiKeyService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        cursors: CursorCodec,
-        bus: InvalidationBus,
-    ) -> None:
-        self.session = session
-        self.principal = principal
-        self.cursors = cursors
-        self.bus = bus
-        self.repo = ApiKeyRepository(session, principal.tenant_id)
+    """The keys of the caller's tenant, managed by its staff."""
+
+    def __init__(self, uow: UnitOfWork, parts: Container) -> None:
+        self.uow = uow
+        self.principal = uow.principal
+        self.cursors = parts[CURSORS]
+        self.bus = parts[INVALIDATION_BUS]
+        self.repo = ApiKeyRepository(uow.session, self.principal.tenant_id)
 
     async def create(self, data: ApiKeyCreate) -> ApiKeyCreated:
         raw = generate_key()
@@ -73,25 +68,37 @@ class ApiKeyService:
         if key is None or key.revoked_at is not None:
             raise ApiKeyNotFoundError(key_id)
         key.revoked_at = utcnow()
-        await self.session.flush()
+        await self.uow.session.flush()
         key_hash = key.key_hash
         # Only once the revocation is committed may caches forget the key; sooner, a
         # concurrent request could cache it again from the not-yet-revoked row.
-        after_commit(self.session, lambda: self.bus.publish(REVOKED_TOPIC, key_hash))
+        self.uow.after_commit(
+            lambda: self.bus.publish(REVOKED_TOPIC, key_hash), name="evict_revoked_api_key"
+        )
         return key
 
 
-async def authenticate_api_key(session: AsyncSession, raw: str) -> ApiKey | None:
-    """The live key behind a raw value, or None (unknown, revoked or expired)."""
-    if not raw.startswith(KEY_PREFIX):
-        return None
-    key = await find_key_by_hash(session, hash_token(raw))
-    now = utcnow()
-    if key is None or key.revoked_at is not None:
-        return None
-    if key.expires_at is not None and key.expires_at <= now:
-        return None
-    return key
+class ApiKeyCredentials:
+    """Keys as credentials, before any caller is known: the key names its tenant."""
+
+    def __init__(self, uow: UnitOfWork, parts: Container) -> None:
+        self.session = uow.session
+
+    async def live_key(self, raw: str) -> ApiKey | None:
+        """The live key behind a raw value, or None (unknown, revoked or expired)."""
+        if not raw.startswith(KEY_PREFIX):
+            return None
+        key = await find_key_by_hash(self.session, hash_token(raw))
+        now = utcnow()
+        if key is None or key.revoked_at is not None:
+            return None
+        if key.expires_at is not None and key.expires_at <= now:
+            return None
+        return key
+
+    async def record_use(self, key_id: str) -> None:
+        now = utcnow()
+        await touch_last_used(self.session, key_id, now, now - LAST_USED_RESOLUTION)
 
 
 def principal_for_key(key: ApiKey) -> Principal:
@@ -100,8 +107,3 @@ def principal_for_key(key: ApiKey) -> Principal:
         api_key_id=key.id,
         scopes=frozenset(Scope(s) for s in key.scopes if s in Scope._value2member_map_),
     )
-
-
-async def record_use(session: AsyncSession, key_id: str) -> None:
-    now = utcnow()
-    await touch_last_used(session, key_id, now, now - LAST_USED_RESOLUTION)

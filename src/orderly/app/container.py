@@ -24,13 +24,18 @@ from orderly.config import Settings
 from orderly.core.cache import INVALIDATION_BUS, InvalidationBus
 from orderly.core.container import Container
 from orderly.core.database import DATABASE, Database, EngineOptions
+from orderly.core.jobs import JOBS, InProcessJobQueue
 from orderly.core.kvstore import KV, REDIS, KeyValueStore, MemoryStore, RedisStore
+from orderly.core.outbox import OUTBOX
 from orderly.core.pagination import CURSORS, CursorCodec
 from orderly.core.passwords import PASSWORDS, PasswordHasher
 from orderly.core.response_cache import RESPONSE_CACHE, ResponseCache
 from orderly.core.tasks import TASKS, TaskRunner
+from orderly.core.unit_of_work import UNITS, UnitsOfWork
+from orderly.events import resources as events
 from orderly.health import resources as health
 from orderly.idempotency import resources as idempotency
+from orderly.sessions import resources as sessions
 
 Provider = Callable[[Container, Settings], Awaitable[None]]
 
@@ -82,6 +87,7 @@ async def provide_core(container: Container, settings: Settings) -> None:
     kv = await _provide_stores(container, settings)
     tasks = TaskRunner()
     container.add(TASKS, tasks, close=tasks.drain)
+    container.add(JOBS, InProcessJobQueue(tasks))
     container.add(CURSORS, CursorCodec(settings.signing_key))
     cache = ResponseCache(
         kv, enabled=settings.cache_enabled, ttl_seconds=settings.cache_ttl_seconds
@@ -96,10 +102,24 @@ async def provide_core(container: Container, settings: Settings) -> None:
     container.add(PASSWORDS, passwords, close=passwords.close)
 
 
+async def provide_units(container: Container, settings: Settings) -> None:
+    """Units of work: core's, but they write events through the outbox events provides."""
+    units = UnitsOfWork(
+        container[DATABASE],
+        cache=container[RESPONSE_CACHE],
+        outbox=container[OUTBOX],
+        jobs=container[JOBS],
+    )
+    container.add(UNITS, units)
+
+
 # Core first; then every domain that contributes long-lived parts, each after the
-# domains whose parts it reads.
+# parts it reads (api_keys opens units of work, so it comes after them).
 PROVIDERS: tuple[Provider, ...] = (
     provide_core,
+    events.provide,
+    provide_units,
+    sessions.provide,
     auth.provide,
     api_keys.provide,
     idempotency.provide,

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
-from orderly.auth.dependencies import SECURITY_SCHEMES, get_principal
+from orderly.core.access import SECURITY_SCHEMES, get_principal
 
 DESCRIPTION = """
 Orderly is a multi-tenant order-management API: a catalog of items with stock,
@@ -40,7 +40,7 @@ def document_security(app: FastAPI) -> None:
 
     FastAPI documents security from security-scheme *dependencies*; ``get_principal``
     reads the headers itself (two dependency nodes fewer on every request, see
-    ``orderly.auth.dependencies``), so the schemes are added to the schema here, on
+    ``orderly.core.access``), so the schemes are added to the schema here, on
     exactly the routes that depend on ``get_principal``: the same document as before.
     """
     build = app.openapi

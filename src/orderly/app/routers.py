@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 
 from orderly.api_keys.router import router as api_keys_router
-from orderly.auth.dependencies import get_principal
 from orderly.auth.router import router as auth_router
+from orderly.core.access import get_principal
 from orderly.core.dependencies import tenant_data_headers
 from orderly.health.router import router as health_router
 from orderly.items.router import router as items_router

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from orderly.auth.dependencies import AuthPublicService
 from orderly.auth.schemas import RefreshRequest, RegisterRequest, Registration, TokenPair
-from orderly.auth.service import AuthService
-from orderly.auth.sessions import SESSION_POLICY
-from orderly.auth.tokens import ACCESS_TOKENS
-from orderly.core.dependencies import DbSession, container_of
-from orderly.core.passwords import PASSWORDS
 from orderly.core.responses import problems
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-async def get_auth_service(request: Request, session: DbSession) -> AuthService:
-    container = container_of(request)
-    return AuthService(
-        session,
-        container[PASSWORDS],
-        container[ACCESS_TOKENS],
-        container[SESSION_POLICY].refresh_ttl_seconds,
-    )
-
-
-Auth = Annotated[AuthService, Depends(get_auth_service)]
 
 
 @router.post(
@@ -37,7 +20,7 @@ Auth = Annotated[AuthService, Depends(get_auth_service)]
     summary="Create a tenant (plan free) and its owner",
     responses=problems(409, 503),
 )
-async def register(body: RegisterRequest, auth: Auth) -> Registration:
+async def register(body: RegisterRequest, auth: AuthPublicService) -> Registration:
     return await auth.register(body)
 
 
@@ -48,7 +31,9 @@ async def register(body: RegisterRequest, auth: Auth) -> Registration:
     "about a second is refused at once: 503 `PASSWORD_CHECK_BUSY` with `Retry-After`.",
     responses=problems(401, 503),
 )
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Auth) -> TokenPair:
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthPublicService
+) -> TokenPair:
     return await auth.login(form.username, form.password)
 
 
@@ -59,7 +44,7 @@ async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Aut
     "every token of that login session (401 `REFRESH_TOKEN_REUSED`).",
     responses=problems(401),
 )
-async def refresh(body: RefreshRequest, auth: Auth) -> TokenPair:
+async def refresh(body: RefreshRequest, auth: AuthPublicService) -> TokenPair:
     return await auth.refresh(body.refresh_token)
 
 
@@ -68,5 +53,5 @@ async def refresh(body: RefreshRequest, auth: Auth) -> TokenPair:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke the session of a refresh token",
 )
-async def logout(body: RefreshRequest, auth: Auth) -> None:
+async def logout(body: RefreshRequest, auth: AuthPublicService) -> None:
     await auth.logout(body.refresh_token)

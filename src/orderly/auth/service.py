@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from orderly.auth.exceptions import InvalidCredentialsError, InvalidRefreshTokenError
+from orderly.auth.exceptions import InvalidCredentialsError
 from orderly.auth.schemas import RegisterRequest, Registration, TokenPair
-from orderly.auth.sessions import RefreshTokens
-from orderly.auth.tokens import AccessTokenCodec
+from orderly.auth.tokens import ACCESS_TOKENS
+from orderly.core.container import Container
 from orderly.core.identity import Role
-from orderly.core.passwords import PasswordHasher
+from orderly.core.passwords import PASSWORDS
+from orderly.core.unit_of_work import UnitOfWork
+from orderly.sessions.exceptions import InvalidRefreshTokenError
+from orderly.sessions.service import SessionService
 from orderly.tenants.schemas import TenantRead
-from orderly.tenants.service import create_tenant
+from orderly.tenants.service import TenantService
 from orderly.users.models import User
 from orderly.users.schemas import UserCreate, UserRead
-from orderly.users.service import create_user_in_tenant, find_user_by_email, find_user_by_id
+from orderly.users.service import UserAccounts
 
 
 class AuthService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        passwords: PasswordHasher,
-        access_tokens: AccessTokenCodec,
-        refresh_ttl_seconds: int,
-    ) -> None:
-        self.session = session
-        self.passwords = passwords
-        self.access_tokens = access_tokens
-        self.refresh_tokens = RefreshTokens(session, refresh_ttl_seconds)
+    def __init__(self, uow: UnitOfWork, parts: Container) -> None:
+        self.passwords = parts[PASSWORDS]
+        self.access_tokens = parts[ACCESS_TOKENS]
+        self.tenants = TenantService(uow, parts)
+        self.users = UserAccounts(uow, parts)
+        self.sessions = SessionService(uow, parts)
 
     async def register(self, data: RegisterRequest) -> Registration:
         """A new tenant (plan free) and its owner, in the request's one transaction."""
-        tenant = await create_tenant(self.session, data.tenant_name)
-        user = await create_user_in_tenant(
-            self.session,
-            self.passwords,
+        tenant = await self.tenants.create(data.tenant_name)
+        user = await self.users.create_in_tenant(
             tenant.id,
             UserCreate(
                 email=data.email,
@@ -52,7 +46,7 @@ class AuthService:
         # Under a login storm, refuse before the user lookup, not after it: the 503 then
         # costs no database round trip (and says nothing about the email).
         self.passwords.check_capacity()
-        user = await find_user_by_email(self.session, email.strip().lower())
+        user = await self.users.find_by_email(email.strip().lower())
         # Verify even when the user is unknown (against a dummy hash): the answer takes
         # the same time either way, so timing does not reveal which emails exist.
         valid, new_hash = await self.passwords.verify(
@@ -65,17 +59,17 @@ class AuthService:
         return await self._pair(user, family_id=None)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        grant = await self.refresh_tokens.consume(refresh_token)
-        user = await find_user_by_id(self.session, grant.user_id)
+        grant = await self.sessions.consume(refresh_token)
+        user = await self.users.find_by_id(grant.user_id)
         if user is None or not user.is_active or user.tenant_id != grant.tenant_id:
             raise InvalidRefreshTokenError
         return await self._pair(user, family_id=grant.family_id)
 
     async def logout(self, refresh_token: str) -> None:
-        await self.refresh_tokens.revoke(refresh_token)
+        await self.sessions.revoke(refresh_token)
 
     async def _pair(self, user: User, family_id: str | None) -> TokenPair:
-        refresh = await self.refresh_tokens.issue(
+        refresh = await self.sessions.issue(
             user_id=user.id, tenant_id=user.tenant_id, family_id=family_id
         )
         access = self.access_tokens.issue(

@@ -1,4 +1,4 @@
-"""Access tokens (JWT, PyJWT) and opaque refresh tokens.
+"""Access tokens (JWT, PyJWT).
 
 Signing uses one key; verification tries the current key and then the previous ones,
 so a key can be rotated without logging everyone out (see README, "Key rotation").
@@ -11,7 +11,6 @@ request, and decoding and checking it costs about as much as serving a cached pa
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -108,7 +107,3 @@ def _claims(raw: dict[str, object]) -> AccessClaims:
 
 
 ACCESS_TOKENS: Key[AccessTokenCodec] = Key("auth.access_tokens")
-
-
-def new_refresh_token() -> str:
-    return f"rt_{secrets.token_urlsafe(32)}"

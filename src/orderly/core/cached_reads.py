@@ -31,7 +31,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from orderly.core.conditional import if_none_match_hits
-from orderly.core.dependencies import container_of
+from orderly.core.container import container_of
 from orderly.core.response_cache import RESPONSE_CACHE, CachedBody
 from orderly.core.responses import TENANT_DATA_HEADERS
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
 import structlog
+from starlette.requests import HTTPConnection
 
 T = TypeVar("T")
 # A part's close: a coroutine function (``aclose``) or a plain one (``shutdown``).
@@ -86,3 +87,9 @@ class Container:
             except Exception:
                 logger.exception("part_close_failed", part=name)
         self._parts.clear()
+
+
+def container_of(conn: HTTPConnection) -> Container:
+    """The container of the app serving ``conn`` (put in ``app.state`` by its lifespan)."""
+    container: Container = conn.app.state.container
+    return container

@@ -1,45 +1,192 @@
-"""Work that must wait until the request's transaction has committed.
+"""One transaction, and what must happen once it has committed.
 
-Cache invalidations and cross-process notifications done *before* the commit would
-let a concurrent reader re-cache the old rows; done after a rollback they would be
-wrong. ``after_commit`` queues an action on the session, ``mark_changed`` records that
-a cached namespace of a tenant changed; the request dependency runs both once the
-commit succeeded (and drops them on rollback), before the response is sent.
+Every caller opens a unit of work the same way, with the principal it acts for (None
+for anonymous work: a sign-up, a CLI command, a system job)::
+
+    async with unit_of_work(container, principal) as uow:
+        await SomeService(uow, container).do_something()
+
+The request dependency (``core.dependencies.service``), a CLI command, a job handler
+and tomorrow's GraphQL context or WebSocket handler all do exactly this. On a clean
+exit the unit commits; on an exception it rolls back, unless the error is an
+``AppError`` with ``persist_changes`` (a stolen refresh token's revocation must stick
+although the request fails).
+
+It holds:
+
+- the ``session`` (services flush; only ``commit`` here commits: a test scans the code);
+- the ``principal``;
+- ``record_event``: the outbox row, written in this transaction (``core.outbox``);
+- work for after the commit, dropped on rollback: ``mark_changed`` (cached reads of a
+  tenant's namespace go stale), ``after_commit(action)`` (say, evict a revoked key from
+  every process) and ``enqueue_job`` (handed to the job queue). Done before the commit,
+  a concurrent reader could cache the old rows again; done after a rollback, wrong.
+
+Work after the commit is best-effort. The change is committed and the caller is told
+so: a failure there is logged, counted (``UnitsOfWork.failed_after_commit``) and never
+raised. What heals it: cached reads expire (``APP_CACHE_TTL_SECONDS``), evictions fall
+back on the cache's TTL, and anything that must not be lost is a row in this
+transaction (the outbox), not a message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
+from types import TracebackType
+from typing import Any
 
+import structlog
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-AfterCommit = Callable[[], Awaitable[None]]
-_ACTIONS = "orderly.after_commit"
-_CHANGED = "orderly.changed"
+from orderly.core.container import Container, Key
+from orderly.core.database import Database
+from orderly.core.errors import AppError
+from orderly.core.identity import Principal
+from orderly.core.jobs import Job, JobQueue
+from orderly.core.outbox import Outbox
+from orderly.core.response_cache import ResponseCache
+
+AfterCommit = Callable[[], Awaitable[object]]
+
+logger = structlog.get_logger("orderly.unit_of_work")
 
 
-def after_commit(session: AsyncSession, action: AfterCommit) -> None:
-    session.info.setdefault(_ACTIONS, []).append(action)
+class UnitsOfWork:
+    """Opens units of work; one per container, holding what every unit shares."""
+
+    def __init__(
+        self, database: Database, *, cache: ResponseCache, outbox: Outbox, jobs: JobQueue
+    ) -> None:
+        self.database = database
+        self.cache = cache
+        self.outbox = outbox
+        self.jobs = jobs
+        self.failed_after_commit = 0
+
+    def open(self, principal: Principal | None = None, *, write: bool = True) -> UnitOfWork:
+        """A unit for ``principal``; a read unit (``write=False``) refuses writes and, on
+        PostgreSQL, runs without a transaction (``Database``)."""
+        return UnitOfWork(self, self.database.session(write=write), principal)
+
+    async def run_after_commit(self, what: str, action: AfterCommit) -> None:
+        try:
+            await action()
+        except Exception:
+            self.failed_after_commit += 1
+            logger.exception("after_commit_failed", work=what)
 
 
-def mark_changed(session: AsyncSession, namespace: str, tenant_id: str) -> None:
-    """Cached reads of ``namespace`` for this tenant are stale once this commits."""
-    session.info.setdefault(_CHANGED, set()).add((namespace, tenant_id))
+UNITS: Key[UnitsOfWork] = Key("units_of_work")
 
 
-async def commit(session: AsyncSession) -> set[tuple[str, str]]:
-    """Commit (if anything was done), run the queued actions, return what changed."""
-    if session.in_transaction():
-        await session.commit()
-    changed: set[tuple[str, str]] = session.info.pop(_CHANGED, set())
-    actions: list[AfterCommit] = session.info.pop(_ACTIONS, [])
-    for action in actions:
-        await action()
-    return changed
+def unit_of_work(
+    container: Container, principal: Principal | None = None, *, write: bool = True
+) -> UnitOfWork:
+    """The one way to open a unit of work: ``async with unit_of_work(c, p) as uow``."""
+    return container[UNITS].open(principal, write=write)
 
 
-async def rollback(session: AsyncSession) -> None:
-    session.info.pop(_ACTIONS, None)
-    session.info.pop(_CHANGED, None)
-    if session.in_transaction():
-        await session.rollback()
+class NoPrincipalError(RuntimeError):
+    """Work that needs a caller was opened without one: a bug, not bad input."""
+
+
+class UnitOfWork:
+    __slots__ = ("_actions", "_changed", "_jobs", "_principal", "_units", "session")
+
+    def __init__(
+        self, units: UnitsOfWork, session: AsyncSession, principal: Principal | None
+    ) -> None:
+        self._units = units
+        self.session = session
+        self._principal = principal
+        # Created on first use: most units (every read) have nothing to do after commit.
+        self._changed: set[tuple[str, str]] | None = None
+        self._actions: list[tuple[str, AfterCommit]] | None = None
+        self._jobs: list[Job] | None = None
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            raise NoPrincipalError("this unit of work acts for no principal")
+        return self._principal
+
+    @property
+    def caller(self) -> Principal | None:
+        """The principal, or None for anonymous work."""
+        return self._principal
+
+    async def record_event(
+        self, event_type: str, *, tenant_id: str, subject_id: str, payload: BaseModel
+    ) -> None:
+        """Write the outbox row of a change made in this unit (same transaction)."""
+        await self._units.outbox.record(
+            self.session,
+            tenant_id=tenant_id,
+            event_type=str(event_type),
+            subject_id=subject_id,
+            payload=payload,
+        )
+
+    def mark_changed(self, namespace: str, tenant_id: str) -> None:
+        """Cached reads of ``namespace`` for this tenant are stale once this commits."""
+        if self._changed is None:
+            self._changed = set()
+        self._changed.add((namespace, tenant_id))
+
+    def after_commit(self, action: AfterCommit, *, name: str) -> None:
+        """Run ``action`` once this unit has committed (never if it rolls back)."""
+        if self._actions is None:
+            self._actions = []
+        self._actions.append((name, action))
+
+    def enqueue_job(self, name: str, **args: Any) -> None:
+        """Queue job ``name`` with JSON ``args`` once this unit has committed."""
+        if self._jobs is None:
+            self._jobs = []
+        self._jobs.append(Job(name, args))
+
+    async def commit(self) -> None:
+        """Commit (if anything was done), then the work that waited for it."""
+        if self.session.in_transaction():
+            await self.session.commit()
+        if self._changed is None and self._actions is None and self._jobs is None:
+            return
+        changed, actions, jobs = self._changed or set(), self._actions or [], self._jobs or []
+        self._changed = self._actions = self._jobs = None
+        units = self._units
+        for namespace, tenant_id in changed:
+            invalidate = partial(units.cache.invalidate, namespace, tenant_id)
+            await units.run_after_commit(f"invalidate:{namespace}", invalidate)
+        for name, action in actions:
+            await units.run_after_commit(name, action)
+        if jobs:
+            await units.run_after_commit("enqueue_jobs", partial(units.jobs.enqueue, *jobs))
+
+    async def rollback(self) -> None:
+        """Undo the transaction and forget the work that was waiting for its commit."""
+        self._changed = self._actions = self._jobs = None
+        if self.session.in_transaction():
+            await self.session.rollback()
+
+    async def __aenter__(self) -> UnitOfWork:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc is None or (isinstance(exc, AppError) and exc.persist_changes):
+                await self.commit()
+            else:
+                await self.rollback()
+        finally:
+            # Commit and rollback already gave the connection back. Closing a session
+            # that holds none only clears its identity map (garbage anyway) at the
+            # price of a greenlet round trip.
+            if self.session.in_transaction():
+                await self.session.close()

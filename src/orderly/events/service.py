@@ -1,4 +1,5 @@
-"""Writing to the outbox. Call it inside the request's transaction, after the change.
+"""Writing to the outbox: the ``core.outbox.Outbox`` that ``UnitOfWork.record_event``
+writes through, inside the unit's transaction, after the change.
 
 A plain INSERT built once (no ORM object, no unit-of-work flush): events are written on
 every order, and nothing reads the row back in the request that writes it.
@@ -14,27 +15,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.core.database import utcnow
 from orderly.events.models import Event
-from orderly.events.types import EventType
 
 _INSERT_EVENT = insert(cast(Table, Event.__table__))
 
 
-async def record_event(
-    session: AsyncSession,
-    *,
-    tenant_id: str,
-    event_type: EventType,
-    subject_id: str,
-    payload: BaseModel,
-) -> None:
-    """``payload`` is the resource exactly as the API shows it (its read schema)."""
-    await session.execute(
-        _INSERT_EVENT,
-        {
-            "tenant_id": tenant_id,
-            "type": event_type.value,
-            "subject_id": subject_id,
-            "payload": payload.model_dump(mode="json"),
-            "created_at": utcnow(),
-        },
-    )
+class OutboxWriter:
+    async def record(
+        self,
+        session: AsyncSession,
+        *,
+        tenant_id: str,
+        event_type: str,
+        subject_id: str,
+        payload: BaseModel,
+    ) -> None:
+        """``payload`` is the resource exactly as the API shows it (its read schema)."""
+        await session.execute(
+            _INSERT_EVENT,
+            {
+                "tenant_id": tenant_id,
+                "type": event_type,
+                "subject_id": subject_id,
+                "payload": payload.model_dump(mode="json"),
+                "created_at": utcnow(),
+            },
+        )

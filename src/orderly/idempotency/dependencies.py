@@ -12,8 +12,8 @@ import json
 from fastapi import Depends, Request
 from starlette.datastructures import FormData, UploadFile
 
-from orderly.auth.dependencies import CurrentPrincipal
-from orderly.core.dependencies import container_of
+from orderly.core.access import CurrentPrincipal
+from orderly.core.container import container_of
 from orderly.idempotency.exceptions import IdempotencyKeyInvalidError
 from orderly.idempotency.middleware import claim_slot
 from orderly.idempotency.repository import IDEMPOTENCY_RECORDS

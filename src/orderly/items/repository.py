@@ -27,6 +27,7 @@ from orderly.core.pagination import Position
 from orderly.core.repository import TenantRepository
 from orderly.items.exceptions import SkuConflictError
 from orderly.items.models import Item
+from orderly.items.schemas import OrderableItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +54,6 @@ _TAKE_STOCK = (
     )
     .returning(_items.c.stock, _items.c.version)
 )
-
-
-@dataclass(frozen=True, slots=True)
-class OrderableItem:
-    """What an order line snapshots of an item: read on every order, so a plain row."""
-
-    id: str
-    sku: str
-    name: str
-    price_minor: int
-    currency: str
 
 
 _ORDERABLE = select(

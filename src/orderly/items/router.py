@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
 from orderly.core.cached_reads import cache_variant, cached_response
-from orderly.core.dependencies import container_of
+from orderly.core.container import container_of
 from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.response_cache import RESPONSE_CACHE, CachedBody
 from orderly.core.responses import AUTHENTICATED, problems
@@ -15,9 +15,9 @@ from orderly.items.dependencies import (
     CatalogReads,
     IfMatch,
     IfNoneMatch,
-    ItemListings,
-    ItemReaders,
-    ItemWriters,
+    ItemsReadListing,
+    ItemsReadService,
+    ItemsWriteService,
 )
 from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
@@ -55,7 +55,7 @@ def _tagged(response: Response, item: Item) -> ItemRead:
     dependencies=[IDEMPOTENT],
 )
 async def create_item(
-    body: ItemCreate, items: ItemWriters, request: Request, response: Response
+    body: ItemCreate, items: ItemsWriteService, request: Request, response: Response
 ) -> ItemRead:
     item = await items.create(body)
     response.headers["Location"] = str(request.app.url_path_for("get_item", item_id=item.id))
@@ -69,7 +69,7 @@ async def create_item(
     responses=problems(422),
 )
 async def list_items(
-    listing: ItemListings,
+    listing: ItemsReadListing,
     request: Request,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -95,7 +95,7 @@ async def list_items(
     responses=problems(304, 404),
 )
 async def get_item(
-    item_id: str, items: ItemReaders, request: Request, if_none_match: IfNoneMatch = None
+    item_id: str, items: ItemsReadService, request: Request, if_none_match: IfNoneMatch = None
 ) -> Response:
 
     async def item() -> CachedBody:
@@ -103,7 +103,7 @@ async def get_item(
         return CachedBody(item_etag(found), ITEM_JSON.dump_json(item_read(found)))
 
     cache = container_of(request)[RESPONSE_CACHE]
-    tenant_id = items.principal.tenant_id
+    tenant_id = items.tenant_id
     cached = await cache.fetch(CACHE_NAMESPACE, tenant_id, cache_variant(request), item)
     return cached_response(cached, if_none_match)
 
@@ -119,7 +119,7 @@ async def get_item(
 async def update_item(
     item_id: str,
     body: ItemUpdate,
-    items: ItemWriters,
+    items: ItemsWriteService,
     response: Response,
     if_match: IfMatch = None,
 ) -> ItemRead:
@@ -132,5 +132,5 @@ async def update_item(
     summary="Archive an item (it stays readable but can no longer be ordered)",
     responses=problems(404),
 )
-async def archive_item(item_id: str, items: ItemWriters) -> None:
+async def archive_item(item_id: str, items: ItemsWriteService) -> None:
     await items.archive(item_id)

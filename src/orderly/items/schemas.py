@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -136,3 +137,15 @@ class ItemRead(ReadSchema):
     version: int = Field(description="Grows with every change; the ETag is derived from it.")
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderableItem:
+    """What an order line snapshots of an item (``ItemService.orderable``): read on every
+    order, so a plain record, not a model."""
+
+    id: str
+    sku: str
+    name: str
+    price_minor: int
+    currency: str

@@ -1,8 +1,8 @@
 """The catalog: items, their prices and their stock.
 
-Every write to an item goes through this module (the routes through ``ItemService``,
-orders through ``reserve_stock`` / ``release_stock``), bumps its ``version`` and, where
-the SPEC calls it a state change, writes an outbox event in the same transaction.
+Every write to an item goes through ``ItemService`` (the routes, and orders through
+``reserve`` / ``release``), bumps its ``version`` and, where the SPEC calls it a state
+change, writes an outbox event in the same transaction.
 """
 
 from __future__ import annotations
@@ -10,27 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from pydantic_core import to_json
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.core.conditional import if_match_holds
-from orderly.core.database import Database, new_id, utcnow
+from orderly.core.container import Container
+from orderly.core.database import DATABASE, new_id, utcnow
 from orderly.core.errors import FieldError, PreconditionFailedError, ValidationFailedError
 from orderly.core.identity import Principal
 from orderly.core.money import MoneyError, format_minor, to_minor
-from orderly.core.pagination import CursorCodec
-from orderly.core.unit_of_work import mark_changed
-from orderly.events.service import record_event
+from orderly.core.pagination import CURSORS
+from orderly.core.unit_of_work import UnitOfWork
 from orderly.events.types import EventType
 from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError
 from orderly.items.models import Item
-from orderly.items.repository import (
-    ItemFilters,
-    ItemPages,
-    ItemRepository,
-    ListedRow,
-    OrderableItem,
-)
-from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
+from orderly.items.repository import ItemFilters, ItemPages, ItemRepository, ListedRow
+from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate, OrderableItem
 
 CURSOR_KIND = "items"
 # A reservation that leaves this many units or fewer (coming from more) announces
@@ -49,12 +42,9 @@ def item_etag(item: Item) -> str:
     return f'"{item.id}-v{item.version}"'
 
 
+# Cached catalog reads of a tenant (lists, single items) go stale when a unit that
+# changed an item commits.
 CACHE_NAMESPACE = "catalog"
-
-
-def _catalog_changed(session: AsyncSession, tenant_id: str) -> None:
-    """Cached catalog reads of the tenant (lists, single items) go stale on commit."""
-    mark_changed(session, CACHE_NAMESPACE, tenant_id)
 
 
 def item_read(item: Item) -> ItemRead:
@@ -81,24 +71,15 @@ def listed_item(row: ListedRow) -> dict[str, object]:
     }
 
 
-async def _record(session: AsyncSession, event_type: EventType, item: Item) -> None:
-    await record_event(
-        session,
-        tenant_id=item.tenant_id,
-        event_type=event_type,
-        subject_id=item.id,
-        payload=item_read(item),
-    )
-
-
 class ItemListing:
     """Catalog pages for one principal. A page reads committed rows and writes nothing,
-    so it runs without the request's session (``ItemPages``)."""
+    so it needs no unit of work: built from the caller and the container
+    (``core.dependencies.reader``), it runs on a pooled connection (``ItemPages``)."""
 
-    def __init__(self, database: Database, principal: Principal, cursors: CursorCodec) -> None:
+    def __init__(self, principal: Principal, parts: Container) -> None:
         self.principal = principal
-        self.cursors = cursors
-        self.pages = ItemPages(database, principal.tenant_id)
+        self.cursors = parts[CURSORS]
+        self.pages = ItemPages(parts[DATABASE], principal.tenant_id)
 
     async def page(self, filters: ItemFilters, *, limit: int, cursor: str | None) -> bytes:
         """The page's JSON (a ``Page[ItemRead]``), serialized in Rust straight from the
@@ -114,11 +95,12 @@ class ItemListing:
 
 
 class ItemService:
-    def __init__(self, session: AsyncSession, principal: Principal, cursors: CursorCodec) -> None:
-        self.session = session
-        self.principal = principal
-        self.cursors = cursors
-        self.repo = ItemRepository(session, principal.tenant_id)
+    """The catalog of the caller's tenant."""
+
+    def __init__(self, uow: UnitOfWork, parts: Container) -> None:
+        self.uow = uow
+        self.tenant_id = uow.principal.tenant_id
+        self.repo = ItemRepository(uow.session, self.tenant_id)
 
     async def get(self, item_id: str) -> Item:
         item = await self.repo.get_fresh(item_id)
@@ -139,8 +121,8 @@ class ItemService:
                 version=1,
             )
         )
-        await _record(self.session, EventType.ITEM_CREATED, item)
-        _catalog_changed(self.session, item.tenant_id)
+        await self._record(EventType.ITEM_CREATED, item)
+        self.uow.mark_changed(CACHE_NAMESPACE, self.tenant_id)
         return item
 
     async def update(self, item_id: str, data: ItemUpdate, *, if_match: str | None) -> Item:
@@ -173,10 +155,46 @@ class ItemService:
                 return item
             updated = await self.repo.update_if_version(item.id, item.version, values)
             if updated is not None:
-                await _record(self.session, event_type, updated)
-                _catalog_changed(self.session, updated.tenant_id)
+                await self._record(event_type, updated)
+                self.uow.mark_changed(CACHE_NAMESPACE, self.tenant_id)
                 return updated
         raise ConcurrentUpdateError
+
+    async def orderable(self, item_ids: Collection[str]) -> dict[str, OrderableItem]:
+        """The tenant's items among ``item_ids`` that can be ordered (not archived), by
+        id; unknown, archived and other tenants' ids are simply absent. One query."""
+        if not item_ids:
+            return {}
+        return {item.id: item for item in await self.repo.orderable(item_ids)}
+
+    async def reserve(self, item_id: str, quantity: int) -> int | None:
+        """Take ``quantity`` units atomically; the stock left, or None (and nothing
+        taken) when the item has fewer, is archived or is not the tenant's."""
+        if quantity <= 0:
+            raise ValueError("quantity must be positive")
+        left = await self.repo.take_stock(item_id, quantity)
+        if left is None:
+            return None
+        self.uow.mark_changed(CACHE_NAMESPACE, self.tenant_id)
+        if left.stock <= LOW_STOCK_THRESHOLD < left.stock + quantity:
+            # Rare (once per crossing): only then is the whole item read for the event.
+            item = await self.repo.get_fresh(item_id)
+            if item is not None:
+                await self._record(EventType.ITEM_STOCK_LOW, item)
+        return left.stock
+
+    async def release(self, item_id: str, quantity: int) -> None:
+        """Put ``quantity`` units back (a cancelled order), archived or not."""
+        if quantity <= 0:
+            raise ValueError("quantity must be positive")
+        if await self.repo.return_stock(item_id, quantity) is None:
+            raise ItemNotFoundError(item_id)
+        self.uow.mark_changed(CACHE_NAMESPACE, self.tenant_id)
+
+    async def _record(self, event_type: EventType, item: Item) -> None:
+        await self.uow.record_event(
+            event_type, tenant_id=item.tenant_id, subject_id=item.id, payload=item_read(item)
+        )
 
 
 def _diff(item: Item, changes: Changes) -> Changes:
@@ -211,44 +229,3 @@ def _price_in(amount: str, currency: str, *, kept_price: bool) -> int:
         raise ValidationFailedError(
             f"The price does not fit {currency}.", errors=[FieldError(field, message, exc.code)]
         ) from exc
-
-
-async def load_orderable_items(
-    session: AsyncSession, tenant_id: str, item_ids: Collection[str]
-) -> dict[str, OrderableItem]:
-    """The tenant's items among ``item_ids`` that can be ordered (not archived), by id;
-    unknown, archived and other tenants' ids are simply absent. One query."""
-    if not item_ids:
-        return {}
-    return {item.id: item for item in await ItemRepository(session, tenant_id).orderable(item_ids)}
-
-
-async def reserve_stock(
-    session: AsyncSession, tenant_id: str, item_id: str, quantity: int
-) -> int | None:
-    """Take ``quantity`` units atomically; the stock left, or None (and nothing taken)
-    when the item has fewer, is archived or is not the tenant's."""
-    if quantity <= 0:
-        raise ValueError("quantity must be positive")
-    repo = ItemRepository(session, tenant_id)
-    left = await repo.take_stock(item_id, quantity)
-    if left is None:
-        return None
-    _catalog_changed(session, tenant_id)
-    if left.stock <= LOW_STOCK_THRESHOLD < left.stock + quantity:
-        # Rare (once per crossing): only then is the whole item read for the event.
-        item = await repo.get_fresh(item_id)
-        if item is not None:
-            await _record(session, EventType.ITEM_STOCK_LOW, item)
-    return left.stock
-
-
-async def release_stock(
-    session: AsyncSession, tenant_id: str, item_id: str, quantity: int
-) -> None:
-    """Put ``quantity`` units back (a cancelled order), archived or not."""
-    if quantity <= 0:
-        raise ValueError("quantity must be positive")
-    if await ItemRepository(session, tenant_id).return_stock(item_id, quantity) is None:
-        raise ItemNotFoundError(item_id)
-    _catalog_changed(session, tenant_id)

@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from orderly.core.database import new_id, utcnow
 from orderly.core.errors import FieldError
 from orderly.core.identity import Principal
-from orderly.items.repository import OrderableItem
-from orderly.items.service import load_orderable_items, reserve_stock
+from orderly.items.schemas import OrderableItem
+from orderly.items.service import ItemService
 from orderly.orders.exceptions import (
     InsufficientStockError,
     ItemNotOrderableError,
@@ -100,15 +98,12 @@ def check_items(lines: Sequence[MergedLine], items: dict[str, OrderableItem]) ->
 
 
 async def take_stock(
-    session: AsyncSession,
-    tenant_id: str,
-    lines: Sequence[MergedLine],
-    items: dict[str, OrderableItem],
+    catalog: ItemService, lines: Sequence[MergedLine], items: dict[str, OrderableItem]
 ) -> None:
     # A fixed order (by item id) means two orders for the same items lock the rows in
     # the same sequence on PostgreSQL and cannot deadlock each other.
     for line in sorted(lines, key=lambda merged: merged.item_id):
-        if await reserve_stock(session, tenant_id, line.item_id, line.quantity) is None:
+        if await catalog.reserve(line.item_id, line.quantity) is None:
             item = items[line.item_id]
             raise InsufficientStockError(item.id, item.sku, line.quantity)
 
@@ -123,13 +118,13 @@ class Placement:
 
 
 async def prepare_order(
-    session: AsyncSession, principal: Principal, data: OrderCreate
+    catalog: ItemService, principal: Principal, data: OrderCreate
 ) -> Placement:
     """Validate the lines and build the order with sku, name and price snapshotted as
     the client's request was evaluated. Writes nothing."""
     lines = merge_lines(data)
     check_quantities(lines)
-    items = await load_orderable_items(session, principal.tenant_id, [ln.item_id for ln in lines])
+    items = await catalog.orderable([ln.item_id for ln in lines])
     currency = check_items(lines, items)
     order_lines = [
         NewOrderLine(

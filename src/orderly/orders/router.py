@@ -2,35 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from orderly.auth.dependencies import require_scope
-from orderly.core.dependencies import DbSession, container_of
-from orderly.core.identity import Principal, Scope
-from orderly.core.pagination import CURSORS, Cursor, Limit, Page
+from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.responses import AUTHENTICATED, problems
 from orderly.idempotency.dependencies import IDEMPOTENT
+from orderly.orders.dependencies import OrdersReadService, OrdersWriteService
 from orderly.orders.schemas import OrderCreate, OrderRead
-from orderly.orders.service import OrderService
 from orderly.orders.states import OrderStatus
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
 router = APIRouter(prefix="/orders", tags=["orders"], responses=AUTHENTICATED)
-
-OrdersReader = Annotated[Principal, Depends(require_scope(Scope.READ_ORDERS))]
-OrdersWriter = Annotated[Principal, Depends(require_scope(Scope.WRITE_ORDERS))]
-
-
-async def _reader(request: Request, session: DbSession, principal: OrdersReader) -> OrderService:
-    return OrderService(session, principal, container_of(request)[CURSORS])
-
-
-async def _writer(request: Request, session: DbSession, principal: OrdersWriter) -> OrderService:
-    return OrderService(session, principal, container_of(request)[CURSORS])
-
-
-ReadOrders = Annotated[OrderService, Depends(_reader)]
-WriteOrders = Annotated[OrderService, Depends(_writer)]
 
 
 @router.post(
@@ -44,7 +26,9 @@ WriteOrders = Annotated[OrderService, Depends(_writer)]
     responses=problems(409),
     dependencies=[IDEMPOTENT],
 )
-async def create_order(body: OrderCreate, orders: WriteOrders, response: Response) -> OrderRead:
+async def create_order(
+    body: OrderCreate, orders: OrdersWriteService, response: Response
+) -> OrderRead:
     order = await orders.create(body)
     response.headers["Location"] = f"/api/v1/orders/{order.id}"
     return order
@@ -52,7 +36,7 @@ async def create_order(body: OrderCreate, orders: WriteOrders, response: Respons
 
 @router.get("", summary="List orders, newest first (members see their own)")
 async def list_orders(
-    orders: ReadOrders,
+    orders: OrdersReadService,
     limit: Limit = 20,
     cursor: Cursor = None,
     status_filter: Annotated[
@@ -63,7 +47,7 @@ async def list_orders(
 
 
 @router.get("/{order_id}", summary="One order", responses=problems(404))
-async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
+async def get_order(order_id: str, orders: OrdersReadService) -> OrderRead:
     return await orders.get(order_id)
 
 
@@ -75,5 +59,5 @@ async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
     responses=problems(404, 409),
     dependencies=[IDEMPOTENT],
 )
-async def cancel_order(order_id: str, orders: WriteOrders) -> OrderRead:
+async def cancel_order(order_id: str, orders: OrdersWriteService) -> OrderRead:
     return await orders.cancel(order_id)

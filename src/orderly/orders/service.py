@@ -3,14 +3,12 @@ moving them through the state machine. Members see and change only their own ord
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from orderly.core.identity import Principal
+from orderly.core.container import Container
 from orderly.core.money import format_minor
-from orderly.core.pagination import CursorCodec, Page
-from orderly.events.service import record_event
+from orderly.core.pagination import CURSORS, Page
+from orderly.core.unit_of_work import UnitOfWork
 from orderly.events.types import EventType
-from orderly.items.service import release_stock
+from orderly.items.service import ItemService
 from orderly.orders.exceptions import InvalidOrderStateError, OrderNotFoundError
 from orderly.orders.models import Order
 from orderly.orders.placement import prepare_order, take_stock
@@ -45,11 +43,15 @@ def order_read(order: Order | NewOrder) -> OrderRead:
 
 
 class OrderService:
-    def __init__(self, session: AsyncSession, principal: Principal, cursors: CursorCodec) -> None:
-        self.session = session
-        self.principal = principal
-        self.cursors = cursors
-        self.repo = OrderRepository(session, principal.tenant_id)
+    """The orders of the caller's tenant; stock through the catalog's ``ItemService``."""
+
+    def __init__(self, uow: UnitOfWork, parts: Container) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.principal = uow.principal
+        self.cursors = parts[CURSORS]
+        self.repo = OrderRepository(uow.session, self.principal.tenant_id)
+        self.catalog = ItemService(uow, parts)
 
     @property
     def _placed_by(self) -> str | None:
@@ -57,7 +59,7 @@ class OrderService:
         return None if self.principal.sees_everything_in_tenant() else self.principal.user_id
 
     async def create(self, data: OrderCreate) -> OrderRead:
-        placement = await prepare_order(self.session, self.principal, data)
+        placement = await prepare_order(self.catalog, self.principal, data)
         await self.repo.insert_new(placement.order)
         read = order_read(placement.order)
         await self._record(EventType.ORDER_CREATED, read)
@@ -65,7 +67,7 @@ class OrderService:
         # everything else is written first and a hot item is locked for one round trip
         # plus the commit, not for every INSERT of the order. A line that does not fit
         # still rolls the whole order (and its event) back.
-        await take_stock(self.session, self.principal.tenant_id, placement.lines, placement.items)
+        await take_stock(self.catalog, placement.lines, placement.items)
         return read
 
     async def list(
@@ -92,7 +94,7 @@ class OrderService:
             await self.session.refresh(order, ["status"])
             raise InvalidOrderStateError(order.status, target)
         for line in order.lines:
-            await release_stock(self.session, order.tenant_id, line.item_id, line.quantity)
+            await self.catalog.release(line.item_id, line.quantity)
         await self.session.refresh(order, ["status", "updated_at"])
         read = order_read(order)
         await self._record(EventType.ORDER_CANCELLED, read)
@@ -105,10 +107,6 @@ class OrderService:
         return order
 
     async def _record(self, event_type: EventType, read: OrderRead) -> None:
-        await record_event(
-            self.session,
-            tenant_id=self.principal.tenant_id,
-            event_type=event_type,
-            subject_id=read.id,
-            payload=read,
+        await self.uow.record_event(
+            event_type, tenant_id=self.principal.tenant_id, subject_id=read.id, payload=read
         )

@@ -1,58 +1,25 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, Request, status
-
-from orderly.auth.dependencies import AnyUser, Staff
-from orderly.auth.sessions import SESSION_POLICY
-from orderly.core.dependencies import DbSession, container_of
-from orderly.core.identity import Principal
-from orderly.core.kvstore import KV
-from orderly.core.pagination import CURSORS, Cursor, Limit, Page
-from orderly.core.passwords import PASSWORDS
+from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.responses import AUTHENTICATED, problems
 from orderly.idempotency.dependencies import IDEMPOTENT
+from orderly.users.dependencies import UsersManageService, UsersSelfService
 from orderly.users.schemas import UserCreate, UserRead, UserUpdate
-from orderly.users.service import UserContext, UserService
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
 router = APIRouter(prefix="/users", tags=["users"], responses=AUTHENTICATED)
 
 
-def _service(session: DbSession, principal: Principal, request: Request) -> UserService:
-    container = container_of(request)
-    policy = container[SESSION_POLICY]
-    context = UserContext(
-        passwords=container[PASSWORDS],
-        cursors=container[CURSORS],
-        kv=container[KV],
-        access_ttl_seconds=policy.access_ttl_seconds,
-        refresh_ttl_seconds=policy.refresh_ttl_seconds,
-    )
-    return UserService(session, principal, context)
-
-
-async def staff_service(request: Request, session: DbSession, principal: Staff) -> UserService:
-    return _service(session, principal, request)
-
-
-async def self_service(request: Request, session: DbSession, principal: AnyUser) -> UserService:
-    return _service(session, principal, request)
-
-
-StaffUsers = Annotated[UserService, Depends(staff_service)]
-SelfUsers = Annotated[UserService, Depends(self_service)]
-
-
 @router.get("/me", summary="The calling user")
-async def me(users: SelfUsers) -> UserRead:
+async def me(users: UsersSelfService) -> UserRead:
     return UserRead.model_validate(await users.me())
 
 
 @router.get("", summary="List the tenant's users (owners and admins)")
 async def list_users(
-    users: StaffUsers, limit: Limit = 20, cursor: Cursor = None
+    users: UsersManageService, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[UserRead]:
     return await users.list(limit=limit, cursor=cursor)
 
@@ -65,12 +32,12 @@ async def list_users(
     responses=problems(409, 503),
     dependencies=[IDEMPOTENT],
 )
-async def create_user(body: UserCreate, users: StaffUsers) -> UserRead:
+async def create_user(body: UserCreate, users: UsersManageService) -> UserRead:
     return UserRead.model_validate(await users.create(body))
 
 
 @router.get("/{user_id}", summary="One user", responses=problems(404))
-async def get_user(user_id: str, users: StaffUsers) -> UserRead:
+async def get_user(user_id: str, users: UsersManageService) -> UserRead:
     return UserRead.model_validate(await users.get(user_id))
 
 
@@ -83,7 +50,7 @@ async def get_user(user_id: str, users: StaffUsers) -> UserRead:
     responses=problems(404, 409),
     dependencies=[IDEMPOTENT],
 )
-async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> UserRead:
+async def update_user(user_id: str, body: UserUpdate, users: UsersManageService) -> UserRead:
     return UserRead.model_validate(await users.update(user_id, body))
 
 
@@ -93,5 +60,5 @@ async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> User
     summary="Deactivate a user (their tokens stop working at once)",
     responses=problems(404, 409),
 )
-async def deactivate_user(user_id: str, users: StaffUsers) -> None:
+async def deactivate_user(user_id: str, users: UsersManageService) -> None:
     await users.deactivate(user_id)

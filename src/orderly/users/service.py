@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from orderly.auth.sessions import RefreshTokens, clear_revocation, revoke_access_tokens
+from orderly.core.container import Container
 from orderly.core.database import new_id
-from orderly.core.identity import Principal, Role
-from orderly.core.kvstore import KeyValueStore
-from orderly.core.pagination import CursorCodec, Page
-from orderly.core.passwords import PasswordHasher
+from orderly.core.identity import Role
+from orderly.core.pagination import CURSORS, Page
+from orderly.core.passwords import PASSWORDS
+from orderly.core.unit_of_work import UnitOfWork
+from orderly.sessions.service import SessionService
 from orderly.users.exceptions import (
     EmailTakenError,
     LastOwnerError,
@@ -25,57 +22,55 @@ from orderly.users.schemas import UserCreate, UserRead, UserUpdate
 CURSOR_KIND = "users"
 
 
-@dataclass(frozen=True, slots=True)
-class UserContext:
-    """What the users service needs besides the session and the caller."""
+class UserAccounts:
+    """Accounts before any caller is known: sign-up, login, token refresh, the CLI.
 
-    passwords: PasswordHasher
-    cursors: CursorCodec
-    kv: KeyValueStore
-    access_ttl_seconds: int
-    refresh_ttl_seconds: int
+    Emails are unique across tenants (they are the login name); nothing found here is
+    returned to a client without a tenant check.
+    """
 
+    def __init__(self, uow: UnitOfWork, parts: Container) -> None:
+        self.session = uow.session
+        self.passwords = parts[PASSWORDS]
+        self.directory = UserDirectory(uow.session)
 
-async def create_user_in_tenant(
-    session: AsyncSession, passwords: PasswordHasher, tenant_id: str, data: UserCreate
-) -> User:
-    """Also used by registration and the CLI, where there is no caller yet."""
-    if await UserDirectory(session).email_in_use(data.email):
-        raise EmailTakenError
-    user = User(
-        id=new_id("usr"),
-        email=data.email,
-        full_name=data.full_name,
-        role=data.role,
-        is_active=True,
-        password_hash=await passwords.hash(data.password),
-    )
-    return await UserRepository(session, tenant_id).add(user)
+    async def create_in_tenant(self, tenant_id: str, data: UserCreate) -> User:
+        if await self.directory.email_in_use(data.email):
+            raise EmailTakenError
+        user = User(
+            id=new_id("usr"),
+            email=data.email,
+            full_name=data.full_name,
+            role=data.role,
+            is_active=True,
+            password_hash=await self.passwords.hash(data.password),
+        )
+        return await UserRepository(self.session, tenant_id).add(user)
 
+    async def find_by_email(self, email: str) -> User | None:
+        return await self.directory.find_by_email(email)
 
-async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
-    """For login, before any tenant is known (emails are unique across tenants)."""
-    return await UserDirectory(session).find_by_email(email)
-
-
-async def find_user_by_id(session: AsyncSession, user_id: str) -> User | None:
-    """For token refresh; the caller checks the tenant recorded with the token."""
-    return await UserDirectory(session).find_by_id(user_id)
+    async def find_by_id(self, user_id: str) -> User | None:
+        return await self.directory.find_by_id(user_id)
 
 
 class UserService:
-    def __init__(self, session: AsyncSession, principal: Principal, ctx: UserContext) -> None:
-        self.session = session
-        self.principal = principal
-        self.ctx = ctx
-        self.repo = UserRepository(session, principal.tenant_id)
+    """The caller's tenant, as its staff (or a user about themself) sees it."""
+
+    def __init__(self, uow: UnitOfWork, parts: Container) -> None:
+        self.session = uow.session
+        self.principal = uow.principal
+        self.cursors = parts[CURSORS]
+        self.accounts = UserAccounts(uow, parts)
+        self.sessions = SessionService(uow, parts)
+        self.repo = UserRepository(uow.session, self.principal.tenant_id)
 
     async def list(self, *, limit: int, cursor: str | None) -> Page[UserRead]:
-        after = self.ctx.cursors.decode(CURSOR_KIND, cursor) if cursor else None
+        after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
         rows, last = await self.repo.page(self.repo.scoped(), after, limit)
         return Page[UserRead](
             items=[UserRead.model_validate(row) for row in rows],
-            next_cursor=self.ctx.cursors.encode(CURSOR_KIND, last) if last else None,
+            next_cursor=self.cursors.encode(CURSOR_KIND, last) if last else None,
         )
 
     async def get(self, user_id: str) -> User:
@@ -92,9 +87,7 @@ class UserService:
     async def create(self, data: UserCreate) -> User:
         if data.role is Role.OWNER and self.principal.role is not Role.OWNER:
             raise OwnerRequiredError("create another owner")
-        return await create_user_in_tenant(
-            self.session, self.ctx.passwords, self.principal.tenant_id, data
-        )
+        return await self.accounts.create_in_tenant(self.principal.tenant_id, data)
 
     async def update(self, user_id: str, data: UserUpdate) -> User:
         user = await self.get(user_id)
@@ -109,9 +102,9 @@ class UserService:
             setattr(user, field, value)
         await self.session.flush()
         if deactivates or role_changes:
-            await self._end_sessions(user)
+            await self.sessions.end_all(user.id)
         elif reactivates:
-            await clear_revocation(self.ctx.kv, user.id)
+            await self.sessions.allow_again(user.id)
         return user
 
     async def deactivate(self, user_id: str) -> None:
@@ -126,11 +119,3 @@ class UserService:
     async def _keep_an_owner(self) -> None:
         if await self.repo.count_active_owners(lock=True) <= 1:
             raise LastOwnerError
-
-    async def _end_sessions(self, user: User) -> None:
-        await RefreshTokens(self.session, self.ctx.refresh_ttl_seconds).revoke_user(user.id)
-        await revoke_access_tokens(
-            self.ctx.kv,
-            user.id,
-            access_ttl_seconds=self.ctx.access_ttl_seconds,
-        )
