@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.api_keys.models import ApiKey
@@ -56,11 +57,10 @@ class ApiKeyService:
         return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=raw)
 
     async def list(self, *, limit: int, cursor: str | None) -> Page[ApiKeyRead]:
-        after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
-        rows, last = await self.repo.page(self.repo.live(), after, limit)
+        fetch = partial(self.repo.page, self.repo.live())
+        rows, next_cursor = await self.cursors.page(CURSOR_KIND, fetch, limit=limit, cursor=cursor)
         return Page[ApiKeyRead](
-            items=[ApiKeyRead.model_validate(row) for row in rows],
-            next_cursor=self.cursors.encode(CURSOR_KIND, last) if last else None,
+            items=[ApiKeyRead.model_validate(row) for row in rows], next_cursor=next_cursor
         )
 
     async def revoke(self, key_id: str) -> ApiKey:

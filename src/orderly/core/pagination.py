@@ -13,9 +13,10 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -46,6 +47,29 @@ class Page(BaseModel, Generic[T]):
 class Position:
     created_at: datetime
     id: str
+
+
+class Keyed(Protocol):
+    """A listed row: ORM object or plain row, keyed by ``(created_at, id)``."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=Keyed)
+# Reads the page after a position (None: the first), with one row more than asked for.
+FetchPage = Callable[[Position | None, int], Awaitable[Sequence[R]]]
+
+
+def cut(rows: Sequence[R], limit: int) -> tuple[Sequence[R], Position | None]:
+    """Rows fetched with one extra: the page, and where the next starts (None: last)."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, Position(rows[-1].created_at, rows[-1].id)
 
 
 class InvalidCursorError(ValidationFailedError):
@@ -89,6 +113,15 @@ class CursorCodec:
             return Position(datetime.fromisoformat(created_at), str(row_id))
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
             raise InvalidCursorError from exc
+
+    async def page(
+        self, kind: str, fetch: FetchPage[R], *, limit: int, cursor: str | None
+    ) -> tuple[Sequence[R], str | None]:
+        """One page of the list ``kind``: the client's cursor checked (422 when forged or
+        another list's), the rows after it, and the cursor of the next page (or None)."""
+        after = self.decode(kind, cursor) if cursor else None
+        rows, last = cut(await fetch(after, limit + 1), limit)
+        return rows, (self.encode(kind, last) if last is not None else None)
 
 
 CURSORS: Key[CursorCodec] = Key("cursors")

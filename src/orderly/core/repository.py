@@ -44,8 +44,8 @@ class TenantRepository(Generic[ModelT]):
         await self.session.flush()
         return row
 
-    def keyset(self, stmt: Select[Any], after: Position | None, limit: int) -> Select[Any]:
-        """Newest first; one extra row tells whether a next page exists."""
+    def keyset(self, stmt: Select[Any], after: Position | None, rows: int) -> Select[Any]:
+        """``rows`` of ``stmt``, newest first, after ``after``."""
         model = self.model
         if after is not None:
             stmt = stmt.where(
@@ -54,14 +54,9 @@ class TenantRepository(Generic[ModelT]):
                     and_(model.created_at == after.created_at, model.id < after.id),
                 )
             )
-        return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+        return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(rows)
 
-    async def page(
-        self, stmt: Select[Any], after: Position | None, limit: int
-    ) -> tuple[Sequence[ModelT], Position | None]:
-        rows = list((await self.session.execute(self.keyset(stmt, after, limit))).scalars())
-        if len(rows) <= limit:
-            return rows, None
-        rows = rows[:limit]
-        last = rows[-1]
-        return rows, Position(last.created_at, last.id)
+    async def page(self, stmt: Select[Any], after: Position | None, rows: int) -> Sequence[ModelT]:
+        """Up to ``rows`` of ``stmt`` after ``after``, newest first (``CursorCodec.page``
+        asks for one more than it shows, to know whether a next page exists)."""
+        return list((await self.session.execute(self.keyset(stmt, after, rows))).scalars())

@@ -144,27 +144,23 @@ class ItemPages:
         self.tenant_id = tenant_id
 
     async def rows(
-        self, filters: ItemFilters, after: Position | None, limit: int
-    ) -> tuple[Sequence[ListedRow], Position | None]:
-        """One page of the filtered catalog, newest first, and where the next one starts."""
+        self, filters: ItemFilters, after: Position | None, rows: int
+    ) -> Sequence[ListedRow]:
+        """Up to ``rows`` of the filtered catalog after ``after``, newest first."""
         stmt = _page_statement(
             search=bool(filters.q),
             active=filters.active,
             in_stock=filters.in_stock,
             after=after is not None,
         )
-        params: dict[str, object] = {"page_tenant_id": self.tenant_id, "page_rows": limit + 1}
+        params: dict[str, object] = {"page_tenant_id": self.tenant_id, "page_rows": rows}
         if filters.q:
             params["page_pattern"] = _contains(filters.q)
         if after is not None:
             params |= {"page_after_at": after.created_at, "page_after_id": after.id}
         async with self.database.read_connection() as connection:
             result = await connection.execute(stmt, params)
-            rows = cast(Sequence[ListedRow], result.all())
-        if len(rows) <= limit:
-            return rows, None
-        rows = rows[:limit]
-        return rows, Position(rows[-1].created_at, rows[-1].id)
+            return cast(Sequence[ListedRow], result.all())
 
 
 class ItemRepository(TenantRepository[Item]):

@@ -8,6 +8,7 @@ change, writes an outbox event in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from functools import partial
 
 from pydantic_core import to_json
 
@@ -84,14 +85,9 @@ class ItemListing:
     async def page(self, filters: ItemFilters, *, limit: int, cursor: str | None) -> bytes:
         """The page's JSON (a ``Page[ItemRead]``), serialized in Rust straight from the
         rows: no model per item, nothing validated that the database already holds."""
-        after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
-        rows, last = await self.pages.rows(filters, after, limit)
-        return to_json(
-            {
-                "items": [listed_item(row) for row in rows],
-                "next_cursor": self.cursors.encode(CURSOR_KIND, last) if last else None,
-            }
-        )
+        fetch = partial(self.pages.rows, filters)
+        rows, next_cursor = await self.cursors.page(CURSOR_KIND, fetch, limit=limit, cursor=cursor)
+        return to_json({"items": [listed_item(row) for row in rows], "next_cursor": next_cursor})
 
 
 class ItemService:

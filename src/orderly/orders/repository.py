@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -95,11 +96,10 @@ class OrderRepository(TenantRepository[Order]):
         return order
 
     async def page_with_lines(
-        self, stmt: Select[Any], after: Position | None, limit: int
-    ) -> tuple[list[Order], Position | None]:
+        self, stmt: Select[Any], after: Position | None, rows: int
+    ) -> Sequence[Order]:
         """One query for the orders and one for all their lines (no N+1)."""
-        rows, last = await self.page(stmt.options(WITH_LINES), after, limit)
-        return list(rows), last
+        return await self.page(stmt.options(WITH_LINES), after, rows)
 
     async def move(
         self, order_id: str, sources: frozenset[OrderStatus], target: OrderStatus

@@ -3,6 +3,8 @@ moving them through the state machine. Members see and change only their own ord
 
 from __future__ import annotations
 
+from functools import partial
+
 from orderly.core.container import Container
 from orderly.core.money import format_minor
 from orderly.core.pagination import CURSORS, Page
@@ -73,13 +75,10 @@ class OrderService:
     async def list(
         self, *, limit: int, cursor: str | None, status: OrderStatus | None
     ) -> Page[OrderRead]:
-        after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
         stmt = self.repo.visible(placed_by=self._placed_by, status=status)
-        rows, last = await self.repo.page_with_lines(stmt, after, limit)
-        return Page[OrderRead](
-            items=[order_read(row) for row in rows],
-            next_cursor=self.cursors.encode(CURSOR_KIND, last) if last else None,
-        )
+        fetch = partial(self.repo.page_with_lines, stmt)
+        rows, next_cursor = await self.cursors.page(CURSOR_KIND, fetch, limit=limit, cursor=cursor)
+        return Page[OrderRead](items=[order_read(row) for row in rows], next_cursor=next_cursor)
 
     async def get(self, order_id: str) -> OrderRead:
         return order_read(await self._find(order_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from orderly.core.container import Container
 from orderly.core.database import new_id
 from orderly.core.identity import Role
@@ -66,11 +68,10 @@ class UserService:
         self.repo = UserRepository(uow.session, self.principal.tenant_id)
 
     async def list(self, *, limit: int, cursor: str | None) -> Page[UserRead]:
-        after = self.cursors.decode(CURSOR_KIND, cursor) if cursor else None
-        rows, last = await self.repo.page(self.repo.scoped(), after, limit)
+        fetch = partial(self.repo.page, self.repo.scoped())
+        rows, next_cursor = await self.cursors.page(CURSOR_KIND, fetch, limit=limit, cursor=cursor)
         return Page[UserRead](
-            items=[UserRead.model_validate(row) for row in rows],
-            next_cursor=self.cursors.encode(CURSOR_KIND, last) if last else None,
+            items=[UserRead.model_validate(row) for row in rows], next_cursor=next_cursor
         )
 
     async def get(self, user_id: str) -> User:
