@@ -15,6 +15,7 @@ from tests.support.architecture import (
     commit_calls,
     core_imports_outside_core,
     domain_cycles,
+    http_imports_below_the_routers,
     repositories_imported_across_domains,
     routers_imported_across_domains,
     settings_read_outside_the_root,
@@ -69,6 +70,10 @@ def test_the_domain_packages_form_no_cycle(orderly: ImportGraph) -> None:
 
 def test_only_the_composition_root_reads_settings(orderly: ImportGraph) -> None:
     assert settings_read_outside_the_root(orderly, "orderly.config", SETTINGS_READERS) == []
+
+
+def test_services_repositories_models_and_jobs_know_no_http(orderly: ImportGraph) -> None:
+    assert http_imports_below_the_routers(orderly) == []
 
 
 def test_no_code_commits_outside_the_unit_of_work() -> None:
@@ -143,6 +148,19 @@ def test_the_checker_names_a_module_that_reads_settings(tmp_path: Path) -> None:
     )
     assert settings_read_outside_the_root(graph, "pkg.config", ()) == [
         "reads settings outside the composition root: pkg.auth.passwords -> pkg.config (line 1)"
+    ]
+
+
+def test_the_checker_names_a_service_that_imports_the_web_framework(tmp_path: Path) -> None:
+    graph = _tree(
+        tmp_path,
+        {
+            "orders/service.py": "import json\nfrom starlette.requests import Request\n",
+            "orders/router.py": "from fastapi import APIRouter\n",  # routers may
+        },
+    )
+    assert http_imports_below_the_routers(graph) == [
+        "imports the web framework: pkg.orders.service -> starlette.requests (line 2)"
     ]
 
 

@@ -227,6 +227,31 @@ def settings_read_outside_the_root(
     ]
 
 
+WEB_FRAMEWORKS = ("fastapi", "starlette")
+# The layers a job, a CLI command or a GraphQL resolver runs as they are: no HTTP.
+NO_HTTP_MODULES = ("service", "repository", "models", "tasks")
+
+
+def _absolute_imports(path: Path) -> Iterator[tuple[str, int]]:
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            yield from ((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module, node.lineno
+
+
+def http_imports_below_the_routers(graph: ImportGraph) -> list[str]:
+    """Services, repositories, models and jobs never import the web framework: they are
+    built from a unit of work, never from a request, and raise domain errors."""
+    return [
+        f"imports the web framework: {module} -> {name} (line {line})"
+        for module, path in graph.modules.items()
+        if graph.domain(module) and module.rsplit(".", 1)[-1] in NO_HTTP_MODULES
+        for name, line in _absolute_imports(path)
+        if name.split(".", 1)[0] in WEB_FRAMEWORKS
+    ]
+
+
 def commit_calls(root: Path, allowed: Iterable[Path]) -> list[str]:
     """Every ``<anything>.commit(...)`` call under ``root`` outside ``allowed`` files."""
     skip = {path.resolve() for path in allowed}
