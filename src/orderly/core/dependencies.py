@@ -24,7 +24,7 @@ from orderly.core.access import authorize, guard_of
 from orderly.core.container import Container, Key, container_of
 from orderly.core.identity import Principal
 from orderly.core.responses import TENANT_DATA_HEADERS
-from orderly.core.unit_of_work import UNITS, UnitOfWork
+from orderly.core.unit_of_work import UnitOfWork, unit_of_work
 
 T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -38,7 +38,7 @@ def service(factory: Callable[[UnitOfWork, Container], T], access: object = None
         principal = None if guard is None else await authorize(request, guard)
         container = container_of(request)
         write = request.method not in SAFE_METHODS
-        async with container[UNITS].open(principal, write=write) as uow:
+        async with unit_of_work(container, principal, write=write) as uow:
             yield factory(uow, container)
 
     open_service.__name__ = f"open_{getattr(factory, '__name__', 'service')}"
