@@ -1,29 +1,42 @@
-"""Run the app under uvicorn so that a burst of new connections is accepted at once.
+"""Run the app under uvicorn as `orderly serve` does, tuned for a long-lived process.
 
-libuv, the loop inside uvloop, accepts one connection per loop iteration since 1.45
-(libuv/libuv#3696). Under load an iteration serves every request that is ready, so
-connections opened in a burst were accepted one per iteration: at 256 connections on
-one busy worker the last of them waited up to three seconds before their first request
-was even read, while every request already accepted was answered in milliseconds.
+What belongs to a served process, not to the app, lives here, so that tests and
+embedded use of ``create_app`` inherit none of it:
 
-Each duplicate of the listening socket is a libuv handle of its own, and each handle
-accepts one connection per iteration: ``ACCEPT_HANDLES`` of them drain a burst that
-many times faster. When fewer connections wait than there are handles, the spare
-handles' ``accept()`` fails with EAGAIN, which costs a syscall each per new connection
-and nothing at all while connections are kept alive.
+- **Garbage collection** (``tune_gc``): each worker freezes what start-up allocated and
+  collects the young generation less often. ``create_served_app`` applies it once the
+  app's lifespan has started, in every worker process.
+- **Accept handles** (``accept_sockets``). libuv, the loop inside uvloop, accepts one
+  connection per loop iteration since 1.45 (libuv/libuv#3696). Under load an iteration
+  serves every request that is ready, so connections opened in a burst were accepted
+  one per iteration: at 256 connections on one busy worker the last of them waited up
+  to three seconds before their first request was even read, while every request
+  already accepted was answered in milliseconds. Each duplicate of the listening socket
+  is a libuv handle of its own, and each handle accepts one connection per iteration:
+  ``ACCEPT_HANDLES`` of them drain a burst that many times faster. When fewer
+  connections wait than there are handles, the spare handles' ``accept()`` fails with
+  EAGAIN, which costs a syscall each per new connection and nothing at all while
+  connections are kept alive.
 """
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.importer import import_from_string
 from uvicorn.supervisors import Multiprocess
 
 APP = "orderly.main:create_app"
+SERVED_APP = f"{__name__}:create_served_app"  # what uvicorn imports in each worker
 ACCEPT_HANDLES = 32
+YOUNG_GC_THRESHOLD = 2000
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app fails to start
 _OPTIONS: dict[str, Any] = {
     "factory": True,
@@ -35,6 +48,36 @@ _OPTIONS: dict[str, Any] = {
 }
 
 
+def tune_gc() -> None:
+    # Everything alive now (modules, models, schemas, routes: ~130k objects) lives as
+    # long as the process. Frozen, a full collection under load walks only what requests
+    # allocate: bench, cached list at 64 connections, p99 70-95 ms -> 20-27 ms and
+    # 13-17 % more req/s (the collections took 50-110 ms each).
+    gc.freeze()
+    # A young-generation collection every 2,000 net allocations, not CPython's 700: a
+    # request allocates thousands of objects, nearly all freed by reference counting.
+    # Bench, uncached list on PostgreSQL, 1 worker, c64: 1,362 -> 1,495 req/s (server
+    # CPU 730 -> 666 us/request), peak RSS unchanged (137.4 vs 137.7 MB); 5,000 gained
+    # nothing more.
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def create_served_app() -> FastAPI:
+    """``create_app()`` whose lifespan tunes the process once the app has started."""
+    app: FastAPI = import_from_string(APP)()
+    started = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:  # the state, if any, as is
+        async with started(app) as state:
+            tune_gc()
+            yield state
+
+    # The same seam FastAPI's include_router uses to chain a router's lifespan.
+    app.router.lifespan_context = lifespan
+    return app
+
+
 def accept_sockets(config: uvicorn.Config, handles: int = ACCEPT_HANDLES) -> list[socket.socket]:
     """The bound listening socket and ``handles - 1`` duplicates of it."""
     listening = config.bind_socket()
@@ -43,9 +86,9 @@ def accept_sockets(config: uvicorn.Config, handles: int = ACCEPT_HANDLES) -> lis
 
 def run(host: str, port: int, workers: int, *, reload: bool = False) -> None:
     if reload:  # development only: uvicorn's reloader watches and restarts one process
-        uvicorn.run(APP, host=host, port=port, reload=True, **_OPTIONS)
+        uvicorn.run(SERVED_APP, host=host, port=port, reload=True, **_OPTIONS)
         return
-    config = uvicorn.Config(APP, host=host, port=port, workers=workers, **_OPTIONS)
+    config = uvicorn.Config(SERVED_APP, host=host, port=port, workers=workers, **_OPTIONS)
     sockets = accept_sockets(config)
     if workers > 1:
         Multiprocess(config, sockets=sockets).run()
