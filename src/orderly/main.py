@@ -31,6 +31,7 @@ from orderly.core.pagination import CursorCodec
 from orderly.core.problems import register_exception_handlers
 from orderly.core.resources import Resources
 from orderly.core.response_cache import ResponseCache
+from orderly.core.responses import document_problems
 from orderly.core.tasks import TaskRunner
 from orderly.docs import DOCS_PREFIXES, mount_docs
 from orderly.health.router import router as health_router
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     check_cached_routes(app)
     document_security(app)
+    document_problems(app)
     if docs_enabled:
         mount_docs(app, openapi_url=OPENAPI_URL)
     _add_middleware(app, settings)

@@ -4,15 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
+from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from orderly.api_keys.service import ApiKeyService
 from orderly.auth.dependencies import Staff
+from orderly.auth.exceptions import ROLE_GUARD_ERRORS
 from orderly.core.dependencies import DbSession
-from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
 from orderly.core.resources import get_resources
-from orderly.core.responses import AUTHENTICATED, problems
+from orderly.core.responses import problems
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
 
 async def _service(request: Request, session: DbSession, principal: Staff) -> ApiKeyService:
@@ -27,12 +29,17 @@ Keys = Annotated[ApiKeyService, Depends(_service)]
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Issue an API key (the raw key is in this response only)",
+    responses=problems(*ROLE_GUARD_ERRORS),
 )
 async def create_api_key(body: ApiKeyCreate, keys: Keys) -> ApiKeyCreated:
     return await keys.create(body)
 
 
-@router.get("", summary="List live API keys (never the raw key)")
+@router.get(
+    "",
+    summary="List live API keys (never the raw key)",
+    responses=problems(*ROLE_GUARD_ERRORS, InvalidCursorError),
+)
 async def list_api_keys(keys: Keys, limit: Limit = 20, cursor: Cursor = None) -> Page[ApiKeyRead]:
     return await keys.list(limit=limit, cursor=cursor)
 
@@ -41,7 +48,7 @@ async def list_api_keys(keys: Keys, limit: Limit = 20, cursor: Cursor = None) ->
     "/{key_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key (requests with it fail at once)",
-    responses=problems(404),
+    responses=problems(*ROLE_GUARD_ERRORS, ApiKeyNotFoundError),
 )
 async def revoke_api_key(key_id: str, keys: Keys) -> None:
     await keys.revoke(key_id)

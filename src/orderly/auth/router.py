@@ -7,11 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from orderly.auth.exceptions import (
+    InvalidCredentialsError,
+    InvalidRefreshTokenError,
+    PasswordCheckBusyError,
+    RefreshTokenReusedError,
+)
 from orderly.auth.schemas import RefreshRequest, RegisterRequest, Registration, TokenPair
 from orderly.auth.service import AuthService
 from orderly.core.dependencies import DbSession
 from orderly.core.resources import get_resources
 from orderly.core.responses import problems
+from orderly.users.exceptions import EmailTakenError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -33,7 +40,7 @@ Auth = Annotated[AuthService, Depends(get_auth_service)]
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Create a tenant (plan free) and its owner",
-    responses=problems(409, 503),
+    responses=problems(EmailTakenError, PasswordCheckBusyError),
 )
 async def register(body: RegisterRequest, auth: Auth) -> Registration:
     return await auth.register(body)
@@ -44,7 +51,7 @@ async def register(body: RegisterRequest, auth: Auth) -> Registration:
     summary="Exchange email and password for tokens (OAuth2 password form)",
     description="Under a login storm a login whose password check would wait more than "
     "about a second is refused at once: 503 `PASSWORD_CHECK_BUSY` with `Retry-After`.",
-    responses=problems(401, 503),
+    responses=problems(InvalidCredentialsError, PasswordCheckBusyError),
 )
 async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Auth) -> TokenPair:
     return await auth.login(form.username, form.password)
@@ -55,7 +62,7 @@ async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Aut
     summary="Rotate a refresh token into a new token pair",
     description="Each refresh token works once. Presenting a spent one again revokes "
     "every token of that login session (401 `REFRESH_TOKEN_REUSED`).",
-    responses=problems(401),
+    responses=problems(InvalidRefreshTokenError, RefreshTokenReusedError),
 )
 async def refresh(body: RefreshRequest, auth: Auth) -> TokenPair:
     return await auth.refresh(body.refresh_token)

@@ -86,6 +86,7 @@ class ForbiddenError(AppError):
 
 class InsufficientScopeError(ForbiddenError):
     code = "INSUFFICIENT_SCOPE"
+    default_detail = "This API key lacks the scope this action needs."
 
     def __init__(self, scope: str) -> None:
         super().__init__(f"This API key lacks the '{scope}' scope.")

@@ -49,11 +49,11 @@ class Position:
 
 class InvalidCursorError(ValidationFailedError):
     code = "INVALID_CURSOR"
+    default_detail = "The cursor is malformed or was not issued for this list."
 
     def __init__(self) -> None:
         super().__init__(
-            "The cursor is malformed or was not issued for this list.",
-            errors=[FieldError("query.cursor", "Invalid or tampered cursor", "invalid_cursor")],
+            errors=[FieldError("query.cursor", "Invalid or tampered cursor", "invalid_cursor")]
         )
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from orderly.core.dependencies import AppResources
-from orderly.core.errors import ServiceUnavailableError
-from orderly.core.problems import PROBLEM_MEDIA_TYPE
+from orderly.core.responses import problems
+from orderly.health.exceptions import DependencyUnavailableError
 from orderly.health.service import check_dependencies
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -32,21 +32,12 @@ async def live() -> Liveness:
 @router.get(
     "/ready",
     summary="The database (and Redis, when configured) answer",
-    responses={
-        503: {
-            "description": "A dependency does not answer; `detail` names it.",
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-        }
-    },
+    responses=problems(DependencyUnavailableError),
 )
 async def ready(resources: AppResources) -> Readiness:
     failing = await check_dependencies(resources)
     if failing:
-        raise ServiceUnavailableError(
-            f"Not ready: {', '.join(failing)} did not answer.",
-            code="DEPENDENCY_UNAVAILABLE",
-            headers={"Retry-After": "5"},
-        )
+        raise DependencyUnavailableError(failing)
     checks: dict[str, Literal["ok"]] = {"database": "ok"}
     if resources.redis is not None:
         checks["redis"] = "ok"

@@ -18,6 +18,7 @@ from orderly.idempotency.schemas import StoredResponse
 
 class IdempotencyKeyInvalidError(ValidationFailedError):
     code = "IDEMPOTENCY_KEY_INVALID"
+    default_detail = "The Idempotency-Key header is empty or too long."
 
     def __init__(self, length: int, max_length: int) -> None:
         message = f"Idempotency-Key must be 1 to {max_length} characters long, not {length}."
@@ -38,6 +39,14 @@ class IdempotencyInProgressError(ConflictError):
 
     def __init__(self) -> None:
         super().__init__(headers={"Retry-After": "1"})
+
+
+# What an idempotent route (``dependencies=[IDEMPOTENT]``) can answer besides its own.
+IDEMPOTENCY_ERRORS = (
+    IdempotencyInProgressError,
+    IdempotencyKeyInvalidError,
+    IdempotencyKeyReusedError,
+)
 
 
 class IdempotentReplay(Exception):

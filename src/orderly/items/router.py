@@ -5,12 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
+from orderly.auth.exceptions import SCOPE_GUARD_ERRORS
 from orderly.core.cached_reads import cache_variant, cached_response
-from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.errors import InsufficientScopeError, PreconditionFailedError
+from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
 from orderly.core.resources import get_resources
 from orderly.core.response_cache import CachedBody
-from orderly.core.responses import AUTHENTICATED, problems
+from orderly.core.responses import NOT_MODIFIED, problems
 from orderly.idempotency.dependencies import IDEMPOTENT
+from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
 from orderly.items.dependencies import (
     CatalogReads,
     IfMatch,
@@ -19,6 +22,7 @@ from orderly.items.dependencies import (
     ItemReaders,
     ItemWriters,
 )
+from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError, SkuConflictError
 from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
 from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
@@ -26,9 +30,7 @@ from orderly.items.service import CACHE_NAMESPACE, item_etag, item_read
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency"). GETs are cached reads
 # (core/cached_reads.py): a hit is answered before the dependencies below run.
-router = APIRouter(
-    prefix="/items", tags=["items"], responses=AUTHENTICATED, route_class=CatalogReads
-)
+router = APIRouter(prefix="/items", tags=["items"], route_class=CatalogReads)
 
 Search = Annotated[
     str | None,
@@ -51,7 +53,7 @@ def _tagged(response: Response, item: Item) -> ItemRead:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Add an item to the catalog",
-    responses=problems(409),
+    responses=problems(*SCOPE_GUARD_ERRORS, SkuConflictError, *IDEMPOTENCY_ERRORS),
     dependencies=[IDEMPOTENT],
 )
 async def create_item(
@@ -66,7 +68,7 @@ async def create_item(
     "",
     summary="List the catalog, newest first",
     response_model=Page[ItemRead],
-    responses=problems(422),
+    responses=problems(InsufficientScopeError, InvalidCursorError),
 )
 async def list_items(
     listing: ItemListings,
@@ -92,7 +94,7 @@ async def list_items(
     "/{item_id}",
     summary="One item (conditional with If-None-Match)",
     response_model=ItemRead,
-    responses=problems(304, 404),
+    responses=NOT_MODIFIED | problems(InsufficientScopeError, ItemNotFoundError),
 )
 async def get_item(
     item_id: str, items: ItemReaders, request: Request, if_none_match: IfNoneMatch = None
@@ -113,7 +115,14 @@ async def get_item(
     summary="Change an item (conditional with If-Match)",
     description="Only the fields sent change. A new `currency` re-expresses the current "
     "price unless a `price` is sent too. A stale `If-Match` changes nothing (412).",
-    responses=problems(404, 409, 412),
+    responses=problems(
+        *SCOPE_GUARD_ERRORS,
+        ItemNotFoundError,
+        SkuConflictError,
+        ConcurrentUpdateError,
+        PreconditionFailedError,
+        *IDEMPOTENCY_ERRORS,
+    ),
     dependencies=[IDEMPOTENT],
 )
 async def update_item(
@@ -130,7 +139,7 @@ async def update_item(
     "/{item_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Archive an item (it stays readable but can no longer be ordered)",
-    responses=problems(404),
+    responses=problems(*SCOPE_GUARD_ERRORS, ItemNotFoundError),
 )
 async def archive_item(item_id: str, items: ItemWriters) -> None:
     await items.archive(item_id)

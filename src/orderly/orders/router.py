@@ -7,16 +7,26 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from orderly.auth.dependencies import require_scope
 from orderly.auth.principal import Principal, Scope
 from orderly.core.dependencies import DbSession
-from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.errors import InsufficientScopeError
+from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
 from orderly.core.resources import get_resources
-from orderly.core.responses import AUTHENTICATED, problems
+from orderly.core.responses import problems
 from orderly.idempotency.dependencies import IDEMPOTENT
+from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
+from orderly.orders.exceptions import (
+    InsufficientStockError,
+    InvalidOrderStateError,
+    ItemNotOrderableError,
+    MaxOrderQuantityError,
+    MixedCurrenciesError,
+    OrderNotFoundError,
+)
 from orderly.orders.schemas import OrderCreate, OrderRead
 from orderly.orders.service import OrderService
 from orderly.orders.states import OrderStatus
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
-router = APIRouter(prefix="/orders", tags=["orders"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/orders", tags=["orders"])
 
 OrdersReader = Annotated[Principal, Depends(require_scope(Scope.READ_ORDERS))]
 OrdersWriter = Annotated[Principal, Depends(require_scope(Scope.WRITE_ORDERS))]
@@ -42,7 +52,14 @@ WriteOrders = Annotated[OrderService, Depends(_writer)]
     "of an item per order (422 `BUSINESS_RULE_MAX_ORDER_QUANTITY`); unknown or archived "
     "items and mixed currencies are 422 naming the line; not enough stock is 409 "
     "`INSUFFICIENT_STOCK` naming the item. In every such case nothing is reserved.",
-    responses=problems(409),
+    responses=problems(
+        InsufficientScopeError,
+        InsufficientStockError,
+        MaxOrderQuantityError,
+        ItemNotOrderableError,
+        MixedCurrenciesError,
+        *IDEMPOTENCY_ERRORS,
+    ),
     dependencies=[IDEMPOTENT],
 )
 async def create_order(body: OrderCreate, orders: WriteOrders, response: Response) -> OrderRead:
@@ -51,7 +68,11 @@ async def create_order(body: OrderCreate, orders: WriteOrders, response: Respons
     return order
 
 
-@router.get("", summary="List orders, newest first (members see their own)")
+@router.get(
+    "",
+    summary="List orders, newest first (members see their own)",
+    responses=problems(InsufficientScopeError, InvalidCursorError),
+)
 async def list_orders(
     orders: ReadOrders,
     limit: Limit = 20,
@@ -63,7 +84,11 @@ async def list_orders(
     return await orders.list(limit=limit, cursor=cursor, status=status_filter)
 
 
-@router.get("/{order_id}", summary="One order", responses=problems(404))
+@router.get(
+    "/{order_id}",
+    summary="One order",
+    responses=problems(InsufficientScopeError, OrderNotFoundError),
+)
 async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
     return await orders.get(order_id)
 
@@ -73,7 +98,9 @@ async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
     summary="Cancel an order and put its stock back",
     description="Only pending orders (or ones whose payment failed) can be cancelled; "
     "otherwise 409 `INVALID_ORDER_STATE`.",
-    responses=problems(404, 409),
+    responses=problems(
+        InsufficientScopeError, OrderNotFoundError, InvalidOrderStateError, *IDEMPOTENCY_ERRORS
+    ),
     dependencies=[IDEMPOTENT],
 )
 async def cancel_order(order_id: str, orders: WriteOrders) -> OrderRead:

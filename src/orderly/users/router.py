@@ -5,17 +5,29 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 
 from orderly.auth.dependencies import AnyUser, Staff
+from orderly.auth.exceptions import (
+    ROLE_GUARD_ERRORS,
+    ApiKeyNotAllowedError,
+    PasswordCheckBusyError,
+)
 from orderly.auth.principal import Principal
 from orderly.core.dependencies import DbSession
-from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
 from orderly.core.resources import get_resources
-from orderly.core.responses import AUTHENTICATED, problems
+from orderly.core.responses import problems
 from orderly.idempotency.dependencies import IDEMPOTENT
+from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
+from orderly.users.exceptions import (
+    EmailTakenError,
+    LastOwnerError,
+    OwnerRequiredError,
+    UserNotFoundError,
+)
 from orderly.users.schemas import UserCreate, UserRead, UserUpdate
 from orderly.users.service import UserContext, UserService
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
-router = APIRouter(prefix="/users", tags=["users"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/users", tags=["users"])
 
 
 def _service(session: DbSession, principal: Principal, request: Request) -> UserService:
@@ -43,12 +55,16 @@ StaffUsers = Annotated[UserService, Depends(staff_service)]
 SelfUsers = Annotated[UserService, Depends(self_service)]
 
 
-@router.get("/me", summary="The calling user")
+@router.get("/me", summary="The calling user", responses=problems(ApiKeyNotAllowedError))
 async def me(users: SelfUsers) -> UserRead:
     return UserRead.model_validate(await users.me())
 
 
-@router.get("", summary="List the tenant's users (owners and admins)")
+@router.get(
+    "",
+    summary="List the tenant's users (owners and admins)",
+    responses=problems(*ROLE_GUARD_ERRORS, InvalidCursorError),
+)
 async def list_users(
     users: StaffUsers, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[UserRead]:
@@ -60,14 +76,22 @@ async def list_users(
     status_code=status.HTTP_201_CREATED,
     summary="Add a user to the tenant",
     description="Only an owner may create another owner.",
-    responses=problems(409, 503),
+    responses=problems(
+        *ROLE_GUARD_ERRORS,
+        OwnerRequiredError,
+        EmailTakenError,
+        PasswordCheckBusyError,
+        *IDEMPOTENCY_ERRORS,
+    ),
     dependencies=[IDEMPOTENT],
 )
 async def create_user(body: UserCreate, users: StaffUsers) -> UserRead:
     return UserRead.model_validate(await users.create(body))
 
 
-@router.get("/{user_id}", summary="One user", responses=problems(404))
+@router.get(
+    "/{user_id}", summary="One user", responses=problems(*ROLE_GUARD_ERRORS, UserNotFoundError)
+)
 async def get_user(user_id: str, users: StaffUsers) -> UserRead:
     return UserRead.model_validate(await users.get(user_id))
 
@@ -78,7 +102,13 @@ async def get_user(user_id: str, users: StaffUsers) -> UserRead:
     description="Role changes need an owner. The last active owner can be neither "
     "demoted nor deactivated (409 `LAST_OWNER`). Demoting or deactivating a user ends "
     "their sessions at once.",
-    responses=problems(404, 409),
+    responses=problems(
+        *ROLE_GUARD_ERRORS,
+        OwnerRequiredError,
+        UserNotFoundError,
+        LastOwnerError,
+        *IDEMPOTENCY_ERRORS,
+    ),
     dependencies=[IDEMPOTENT],
 )
 async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> UserRead:
@@ -89,7 +119,7 @@ async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> User
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Deactivate a user (their tokens stop working at once)",
-    responses=problems(404, 409),
+    responses=problems(*ROLE_GUARD_ERRORS, OwnerRequiredError, UserNotFoundError, LastOwnerError),
 )
 async def deactivate_user(user_id: str, users: StaffUsers) -> None:
     await users.deactivate(user_id)
