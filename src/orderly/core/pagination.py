@@ -24,7 +24,6 @@ from orderly.core.errors import FieldError, ValidationFailedError
 
 T = TypeVar("T")
 
-DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100).", examples=[20])]
