@@ -1,7 +1,7 @@
 """Runtime configuration, read once from the environment (prefix ``APP_``) and ``.env``.
 
-Nothing imports a global settings object: ``create_app`` builds one and passes the parts
-each component needs.
+Nothing imports a global settings object: ``create_app`` (or the CLI) loads one and
+hands it down.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Access tokens (JWT, PyJWT) and opaque refresh tokens.
 
 Signing uses one key; verification tries the current key and then the previous ones,
-so a key can be rotated without logging everyone out (see README, "Key rotation").
+so a key can be rotated without logging everyone out (see README, "Rotating the signing key").
 Only the configured algorithm is accepted, which also rules out ``alg: none``.
 
 Verified tokens are remembered in-process (keyed by the whole token, so only the very

@@ -1,7 +1,11 @@
-"""Engine, sessions and the declarative base.
+"""Engine, sessions, the declarative base and the column types and ids they share.
 
 The engine is created by the app's lifespan (never at import time) and disposed on
-shutdown. Requests get one session and one transaction (see ``dependencies.py``).
+shutdown; its pool serves waiters in arrival order (``pool.py``). A request gets one
+session (``dependencies.py``): a write session is one transaction, committed before
+the response; a read session refuses writes and, on PostgreSQL, takes no transaction at
+all (``Database``). A catalog page needs no session: it reads on a pooled connection
+(``Database.read_connection``).
 """
 
 from __future__ import annotations

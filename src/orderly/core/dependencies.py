@@ -17,7 +17,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request.
+    """One session per request: a transaction for a write (a read session on
+    PostgreSQL takes none, see ``Database``).
 
     Committed when the handler returns and *before* the response is sent (the
     dependency is function-scoped), so a failed commit becomes an error response
