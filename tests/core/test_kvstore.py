@@ -10,18 +10,8 @@ import pytest
 from redis.asyncio import Redis
 
 from orderly.core.kvstore import KeyValueStore, MemoryStore, RedisStore
+from tests.support.clock import FakeClock
 from tests.support.services import require_redis
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
