@@ -222,7 +222,16 @@ async def busy_hash_client(backend: Backend) -> AsyncIterator[tuple[FastAPI, htt
     """
     if backend.name == "sqlite":
         pytest.skip("SQLite serializes password checks on its write lock, ahead of the queue")
-    app = create_app(make_settings(backend, password_hash_max_wait_seconds=1e-9))
+    # Hashes that take a while (~20-50 ms, not the suite's ~1 ms): the storm's other
+    # requests must reach the queue while the admitted one still hashes, on a busy
+    # machine too, where a 1 ms hash could finish before the next request gets there.
+    settings = make_settings(
+        backend,
+        password_hash_max_wait_seconds=1e-9,
+        password_hash_time_cost=2,
+        password_hash_memory_kib=19456,
+    )
+    app = create_app(settings)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -101,10 +102,14 @@ async def test_concurrent_increments_are_never_lost(store: KeyValueStore) -> Non
 
 
 async def test_a_counter_keeps_the_expiry_it_was_created_with(store: KeyValueStore) -> None:
-    assert await store.incr("c", ttl_ms=600) == 1
-    await asyncio.sleep(0.35)
-    assert await store.incr("c", ttl_ms=600) == 2  # does not push the expiry back
-    await asyncio.sleep(0.4)
+    # Created at 0, it expires at 1.5 s; incremented at 0.75 s, it would live until
+    # 2.25 s if that pushed the expiry back. Read at 1.9 s. A busy machine can delay the
+    # second increment by 0.75 s before the verdict changes; a late read cannot fail it.
+    created = time.monotonic()
+    assert await store.incr("c", ttl_ms=1500) == 1
+    await asyncio.sleep(0.75)
+    assert await store.incr("c", ttl_ms=1500) == 2
+    await asyncio.sleep(max(0.0, created + 1.9 - time.monotonic()))
     assert await store.get("c") is None
 
 

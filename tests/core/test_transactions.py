@@ -48,34 +48,51 @@ async def test_a_failing_commit_is_an_error_response_not_a_2xx(
     assert "COMMIT" not in response.text
 
 
+POOL_TIMEOUT_SECONDS = 0.3
+
+
 async def test_an_exhausted_pool_fails_fast_with_503(backend: Backend) -> None:
     """A request that cannot get a connection within the pool timeout gets a 503 with
-    Retry-After instead of hanging until the client gives up."""
+    Retry-After instead of hanging until the client gives up.
+
+    The one connection is held until the starved request has its answer, so the
+    verdict does not depend on how fast the machine is: without the timeout the
+    starved request would wait forever (the 30 s guard below), never get a 200."""
     app = create_app(
-        make_settings(backend, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.3)
+        make_settings(
+            backend, db_pool_size=1, db_max_overflow=0, db_pool_timeout=POOL_TIMEOUT_SECONDS
+        )
     )
     router = APIRouter()
+    holding, release = asyncio.Event(), asyncio.Event()
 
     @router.get("/_hold")
     async def hold(session: DbSession) -> dict[str, str]:
         await session.execute(text("SELECT 1"))
-        await asyncio.sleep(1.0)
+        holding.set()
+        await release.wait()
         return {"held": "yes"}
+
+    @router.get("/_query")
+    async def query(session: DbSession) -> dict[str, str]:
+        await session.execute(text("SELECT 1"))
+        return {"queried": "yes"}
 
     app.include_router(router)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             holder = asyncio.create_task(client.get("/_hold"))
-            await asyncio.sleep(0.2)
+            await asyncio.wait_for(holding.wait(), timeout=30)
             started = time.perf_counter()
-            starved = await client.get("/_hold")
+            starved = await asyncio.wait_for(client.get("/_query"), timeout=30)
             waited = time.perf_counter() - started
+            release.set()
             assert (await holder).status_code == 200
     assert starved.status_code == 503
     assert starved.json()["code"] == "DATABASE_UNAVAILABLE"
     assert starved.headers["retry-after"] == "1"
-    assert waited < 0.9
+    assert waited >= 0.9 * POOL_TIMEOUT_SECONDS  # it did wait for a connection first
 
 
 async def test_a_connection_killed_under_the_pool_costs_at_most_one_503(backend: Backend) -> None:
