@@ -22,11 +22,15 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from orderly.core.http_protocol import BoundedHttpToolsProtocol
+
 APP = "orderly.main:create_app"
 ACCEPT_HANDLES = 32
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app fails to start
 _OPTIONS: dict[str, Any] = {
     "factory": True,
+    # httptools with a bound on the request head (431 beyond it): see http_protocol.
+    "http": BoundedHttpToolsProtocol,
     "log_config": None,  # ours (structlog) is configured by the CLI
     "access_log": False,  # the request middleware writes the access line
     "server_header": False,
