@@ -5,9 +5,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.auth.principal import Scope
 from orderly.core.database import utcnow
+from orderly.core.ids import id_check, id_path
 from orderly.core.schemas import InputSchema, ReadSchema
+
+ApiKeyId = Annotated[str, id_path("key", "API key"), id_check("key", ApiKeyNotFoundError)]
 
 
 def _in_future(value: datetime | None) -> datetime | None:

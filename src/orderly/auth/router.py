@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
 
-from orderly.auth.schemas import RefreshRequest, RegisterRequest, Registration, TokenPair
+from orderly.auth.schemas import (
+    LoginForm,
+    RefreshRequest,
+    RegisterRequest,
+    Registration,
+    TokenPair,
+)
 from orderly.auth.service import AuthService
 from orderly.core.dependencies import DbSession
 from orderly.core.resources import get_resources
@@ -46,7 +51,7 @@ async def register(body: RegisterRequest, auth: Auth) -> Registration:
     "about a second is refused at once: 503 `PASSWORD_CHECK_BUSY` with `Retry-After`.",
     responses=problems(401, 503),
 )
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Auth) -> TokenPair:
+async def login(form: Annotated[LoginForm, Depends()], auth: Auth) -> TokenPair:
     return await auth.login(form.username, form.password)
 
 

@@ -10,6 +10,7 @@ from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.resources import get_resources
 from orderly.core.response_cache import CachedBody
 from orderly.core.responses import AUTHENTICATED, problems
+from orderly.core.schemas import NoNul
 from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.items.dependencies import (
     CatalogReads,
@@ -21,7 +22,7 @@ from orderly.items.dependencies import (
 )
 from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
-from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
+from orderly.items.schemas import ItemCreate, ItemId, ItemRead, ItemUpdate
 from orderly.items.service import CACHE_NAMESPACE, item_etag, item_read
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency"). GETs are cached reads
@@ -33,6 +34,7 @@ router = APIRouter(
 Search = Annotated[
     str | None,
     Query(min_length=1, max_length=200, description="Part of the name or SKU, any case."),
+    NoNul,
 ]
 
 
@@ -95,7 +97,7 @@ async def list_items(
     responses=problems(304, 404),
 )
 async def get_item(
-    item_id: str, items: ItemReaders, request: Request, if_none_match: IfNoneMatch = None
+    item_id: ItemId, items: ItemReaders, request: Request, if_none_match: IfNoneMatch = None
 ) -> Response:
 
     async def item() -> CachedBody:
@@ -117,7 +119,7 @@ async def get_item(
     dependencies=[IDEMPOTENT],
 )
 async def update_item(
-    item_id: str,
+    item_id: ItemId,
     body: ItemUpdate,
     items: ItemWriters,
     response: Response,
@@ -132,5 +134,5 @@ async def update_item(
     summary="Archive an item (it stays readable but can no longer be ordered)",
     responses=problems(404),
 )
-async def archive_item(item_id: str, items: ItemWriters) -> None:
+async def archive_item(item_id: ItemId, items: ItemWriters) -> None:
     await items.archive(item_id)

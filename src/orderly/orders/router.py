@@ -11,7 +11,7 @@ from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.resources import get_resources
 from orderly.core.responses import AUTHENTICATED, problems
 from orderly.idempotency.dependencies import IDEMPOTENT
-from orderly.orders.schemas import OrderCreate, OrderRead
+from orderly.orders.schemas import OrderCreate, OrderId, OrderRead
 from orderly.orders.service import OrderService
 from orderly.orders.states import OrderStatus
 
@@ -64,7 +64,7 @@ async def list_orders(
 
 
 @router.get("/{order_id}", summary="One order", responses=problems(404))
-async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
+async def get_order(order_id: OrderId, orders: ReadOrders) -> OrderRead:
     return await orders.get(order_id)
 
 
@@ -76,5 +76,5 @@ async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
     responses=problems(404, 409),
     dependencies=[IDEMPOTENT],
 )
-async def cancel_order(order_id: str, orders: WriteOrders) -> OrderRead:
+async def cancel_order(order_id: OrderId, orders: WriteOrders) -> OrderRead:
     return await orders.cancel(order_id)

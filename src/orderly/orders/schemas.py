@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
+from orderly.core.ids import id_check, id_path
 from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.orders.exceptions import OrderNotFoundError
 from orderly.orders.states import OrderStatus
 
 MAX_LINES = 50
+
+OrderId = Annotated[str, id_path("ord", "order"), id_check("ord", OrderNotFoundError)]
 
 
 class OrderLineCreate(InputSchema):

@@ -11,7 +11,7 @@ from orderly.core.pagination import Cursor, Limit, Page
 from orderly.core.resources import get_resources
 from orderly.core.responses import AUTHENTICATED, problems
 from orderly.idempotency.dependencies import IDEMPOTENT
-from orderly.users.schemas import UserCreate, UserRead, UserUpdate
+from orderly.users.schemas import UserCreate, UserId, UserRead, UserUpdate
 from orderly.users.service import UserContext, UserService
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
@@ -68,7 +68,7 @@ async def create_user(body: UserCreate, users: StaffUsers) -> UserRead:
 
 
 @router.get("/{user_id}", summary="One user", responses=problems(404))
-async def get_user(user_id: str, users: StaffUsers) -> UserRead:
+async def get_user(user_id: UserId, users: StaffUsers) -> UserRead:
     return UserRead.model_validate(await users.get(user_id))
 
 
@@ -81,7 +81,7 @@ async def get_user(user_id: str, users: StaffUsers) -> UserRead:
     responses=problems(404, 409),
     dependencies=[IDEMPOTENT],
 )
-async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> UserRead:
+async def update_user(user_id: UserId, body: UserUpdate, users: StaffUsers) -> UserRead:
     return UserRead.model_validate(await users.update(user_id, body))
 
 
@@ -91,5 +91,5 @@ async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> User
     summary="Deactivate a user (their tokens stop working at once)",
     responses=problems(404, 409),
 )
-async def deactivate_user(user_id: str, users: StaffUsers) -> None:
+async def deactivate_user(user_id: UserId, users: StaffUsers) -> None:
     await users.deactivate(user_id)

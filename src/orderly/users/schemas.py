@@ -7,11 +7,15 @@ from pydantic import AfterValidator, BeforeValidator, EmailStr, Field
 from pydantic_core import PydanticCustomError
 
 from orderly.auth.principal import Role
+from orderly.core.ids import id_check, id_path
 from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.users.exceptions import UserNotFoundError
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 EMAIL_MAX = 320  # RFC 5321: a 64-character local part, "@", a 255-character domain
+
+UserId = Annotated[str, id_path("usr", "user"), id_check("usr", UserNotFoundError)]
 
 
 def _lower(value: str) -> str:
