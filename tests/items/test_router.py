@@ -106,6 +106,22 @@ async def test_an_invalid_item_is_422_naming_the_field_and_nothing_is_added(
     assert await events_of(app, owner.tenant_id) == []
 
 
+async def test_the_largest_price_and_stock_are_stored_and_read_back_exactly(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await register(client)
+    item = await create(
+        client, owner.headers, price="1000000000.0000", currency="CLF", stock=1_000_000_000
+    )
+    read = (await client.get(f"{ITEMS}/{item['id']}", headers=owner.headers)).json()
+    assert (read["price"], read["stock"]) == ("1000000000.0000", 1_000_000_000)
+    patched = await client.patch(
+        f"{ITEMS}/{item['id']}", headers=owner.headers, json={"stock": 2**31}
+    )
+    assert patched.status_code == 422
+    assert patched.json()["errors"][0]["code"] == "less_than_equal"
+
+
 async def test_a_missing_field_is_422_naming_it(client: httpx.AsyncClient) -> None:
     owner = await register(client)
     body = item_body()
