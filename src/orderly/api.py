@@ -8,6 +8,7 @@ from orderly.api_keys.router import router as api_keys_router
 from orderly.auth.dependencies import get_principal
 from orderly.auth.router import router as auth_router
 from orderly.core.dependencies import tenant_data_headers
+from orderly.core.responses import EDGE
 from orderly.items.router import router as items_router
 from orderly.orders.router import router as orders_router
 from orderly.users.router import router as users_router
@@ -35,6 +36,6 @@ def include_api(app: FastAPI) -> None:
     """
     protected = [Depends(get_principal), Depends(tenant_data_headers)]
     for router in PROTECTED_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX, dependencies=protected)
+        app.include_router(router, prefix=API_PREFIX, dependencies=protected, responses=EDGE)
     for router in PUBLIC_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=EDGE)

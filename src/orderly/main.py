@@ -33,6 +33,7 @@ from orderly.core.pagination import CursorCodec
 from orderly.core.problems import register_exception_handlers
 from orderly.core.resources import Resources
 from orderly.core.response_cache import ResponseCache
+from orderly.core.responses import EDGE
 from orderly.core.tasks import TaskRunner
 from orderly.docs import DOCS_PREFIXES, mount_docs
 from orderly.health.router import router as health_router
@@ -191,7 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_exception_handlers(app)
     idempotency_handlers.register(app)
     include_api(app)
-    app.include_router(health_router)
+    app.include_router(health_router, responses=EDGE)
     check_cached_routes(app)
     document_security(app)
     if docs_enabled:

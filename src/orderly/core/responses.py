@@ -8,15 +8,19 @@ from orderly.core.problems import PROBLEM_MEDIA_TYPE
 
 _DESCRIPTIONS = {
     304: "Not modified: the `If-None-Match` ETag is current.",
-    400: "Bad request.",
+    400: "Bad request: `INVALID_HOST` (a malformed Host header, or one this service does "
+    "not answer to), or a body that cannot be read.",
     401: "Missing, invalid, expired or revoked credentials.",
     402: "The tenant's plan does not include this.",
     403: "Authenticated, but the role or API-key scope does not allow this.",
     404: "Not found (also for resources of other tenants).",
     409: "Conflicts with the current state.",
     412: "`If-Match` does not match the current ETag.",
-    422: "Invalid input; `errors` lists each field.",
+    422: "Invalid input; `errors` lists each field (`JSON_TOO_DEEP`: a JSON body nested "
+    "deeper than 32 levels).",
     429: "Rate limited; see `Retry-After`.",
+    431: "`REQUEST_HEADER_FIELDS_TOO_LARGE`: a header line longer than 8 KiB, or request "
+    "line and headers longer than 32 KiB (the server closes the connection).",
     502: "An upstream service failed.",
     503: "Temporarily unavailable; see `Retry-After`.",
 }
@@ -44,6 +48,8 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 AUTHENTICATED = problems(401, 403)
+# What any route can answer before it is reached (Host check, request-head bound).
+EDGE = problems(400, 431)
 
 
 # Tenant data may be cached only by the client that fetched it, must be revalidated,
