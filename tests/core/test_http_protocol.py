@@ -118,6 +118,15 @@ def test_a_kept_alive_connection_gets_a_fresh_bound_per_request(server: str) -> 
     assert response.count(b"HTTP/1.1 200 OK") == 2
 
 
+def test_a_request_the_parser_refuses_is_a_problem_400(server: str) -> None:
+    # llhttp refuses a NUL in a header value; uvicorn answered that in plain text.
+    status, headers, body = _status_and_body(_exchange(server, _head([("If-Match", "a\x00b")])))
+    assert (status, body["code"]) == (400, "BAD_REQUEST")
+    assert headers["content-type"] == "application/problem+json"
+    assert body["request_id"] == headers["x-request-id"]
+    _assert_live(server)
+
+
 # -- the upstream behaviour this works around, and the private API it relies on -------
 
 

@@ -20,7 +20,9 @@ under 1 KiB and a few short headers; the API sets no cookies).
 
 The refusal is a problem+json 431 written on the transport (the app never sees the
 request), with a fresh ``X-Request-ID`` and the security headers, then the connection
-is closed: its remaining bytes are not worth reading.
+is closed: its remaining bytes are not worth reading. Requests the parser rejects
+(a NUL or other control character in a header, a malformed request line) get the same
+treatment as a 400 ``BAD_REQUEST``, instead of uvicorn's plain-text one.
 
 Private API, pinned to uvicorn 0.54 (``tests/core/test_http_protocol.py`` checks the
 version and the parser callbacks this class overrides).
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -44,6 +47,7 @@ DETAIL = (
     f"A request header line is longer than {MAX_FIELD_BYTES // 1024} KiB, or the request "
     f"line and headers together are longer than {MAX_HEAD_BYTES // 1024} KiB."
 )
+BAD_REQUEST_DETAIL = "The request is not valid HTTP/1.1."
 _SECURITY_HEADERS = (
     b"x-content-type-options: nosniff\r\n"
     b"x-frame-options: DENY\r\n"
@@ -58,15 +62,16 @@ class HeadTooLargeError(Exception):
     """Raised in a parser callback: httptools stops and ``feed_data`` raises."""
 
 
-def refusal(request_id: str) -> bytes:
-    """The whole 431 response, status line to body."""
+def refusal(request_id: str, status: int = 431) -> bytes:
+    """The whole response (431, or 400 for a request that is not valid HTTP)."""
+    too_large = status == 431
     body = json.dumps(
         {
             "type": "about:blank",
-            "title": "Request Header Fields Too Large",
-            "status": 431,
-            "detail": DETAIL,
-            "code": CODE,
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": DETAIL if too_large else BAD_REQUEST_DETAIL,
+            "code": CODE if too_large else "BAD_REQUEST",
             "instance": "",  # the request line may not even have been read whole
             "request_id": request_id,
         },
@@ -74,7 +79,7 @@ def refusal(request_id: str) -> bytes:
     ).encode("ascii")
     return b"".join(
         [
-            STATUS_LINE[431],
+            STATUS_LINE[status],
             b"content-type: application/problem+json\r\n",
             b"content-length: %d\r\n" % len(body),
             b"connection: close\r\n",
@@ -128,18 +133,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._received_in_head = 0
 
     def send_400_response(self, msg: str) -> None:
-        # The parser error raised by ``on_header`` arrives here through uvicorn's
-        # ``data_received``; any other parser error keeps uvicorn's plain 400.
-        if self._refused:
-            self._refuse()
-            return
-        super().send_400_response(msg)
+        # Every parser error arrives here through uvicorn's ``data_received``, the one
+        # raised by ``on_header`` included (that one is the 431).
+        self._refuse(431 if self._refused else 400)
 
-    def _refuse(self) -> None:
+    def _refuse(self, status: int = 431) -> None:
         self._refused = True
         if self.transport.is_closing():
             return
         request_id = os.urandom(16).hex()
-        logger.warning("request_head_too_large", status=431, request_id=request_id)
-        self.transport.write(refusal(request_id))
+        event = "request_head_too_large" if status == 431 else "request_not_http"
+        logger.warning(event, status=status, request_id=request_id)
+        self.transport.write(refusal(request_id, status))
         self.transport.close()
