@@ -9,7 +9,7 @@ from orderly.auth.dependencies import get_principal
 from orderly.auth.exceptions import AUTHENTICATION_ERRORS
 from orderly.auth.router import router as auth_router
 from orderly.core.dependencies import tenant_data_headers
-from orderly.core.responses import problems
+from orderly.core.responses import EDGE, problems
 from orderly.items.router import router as items_router
 from orderly.orders.router import router as orders_router
 from orderly.users.router import router as users_router
@@ -39,7 +39,7 @@ def include_api(app: FastAPI) -> None:
     unauthenticated = problems(*AUTHENTICATION_ERRORS)  # documented where it is required
     for router in PROTECTED_ROUTERS:
         app.include_router(
-            router, prefix=API_PREFIX, dependencies=protected, responses=unauthenticated
+            router, prefix=API_PREFIX, dependencies=protected, responses=unauthenticated | EDGE
         )
     for router in PUBLIC_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=EDGE)

@@ -22,6 +22,7 @@ from orderly.core.database import Database, create_engine
 from orderly.core.kvstore import MemoryStore, RedisStore
 from orderly.core.logging import configure_logging
 from orderly.core.middleware import (
+    JsonDepthMiddleware,
     ProblemCORSMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
@@ -31,7 +32,7 @@ from orderly.core.pagination import CursorCodec
 from orderly.core.problems import register_exception_handlers
 from orderly.core.resources import Resources
 from orderly.core.response_cache import ResponseCache
-from orderly.core.responses import document_problems
+from orderly.core.responses import EDGE, document_problems
 from orderly.core.tasks import TaskRunner
 from orderly.docs import DOCS_PREFIXES, mount_docs
 from orderly.health.router import router as health_router
@@ -110,12 +111,15 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
        everything below so rejected hosts and CORS preflights are logged and timed too.
     3. TrustedHost     - reject a foreign Host before any work (only when restricted).
     4. CORS            - answer preflights before routing (only when origins are set).
-    5. GZip            - compresses the body the app produced (>= 1000 B).
-    6. Idempotency     - innermost, inside GZip: records the uncompressed body; replays
+    5. JsonDepth       - refuse a JSON body nested too deep before anything parses it
+       (FastAPI for the endpoint, the idempotency guard for its fingerprint).
+    6. GZip            - compresses the body the app produced (>= 1000 B).
+    7. Idempotency     - innermost, inside GZip: records the uncompressed body; replays
        are then compressed per request, and still get the id and security headers.
     """
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(JsonDepthMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             ProblemCORSMiddleware,
@@ -175,7 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_exception_handlers(app)
     idempotency_handlers.register(app)
     include_api(app)
-    app.include_router(health_router)
+    app.include_router(health_router, responses=EDGE)
     check_cached_routes(app)
     document_security(app)
     document_problems(app)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
@@ -82,6 +83,55 @@ async def test_expiry_must_be_in_the_future(client: httpx.AsyncClient) -> None:
         json={"name": "x", "scopes": ["admin:everything"]},
     )
     assert unknown_scope.status_code == 422
+
+
+def _in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        "9999-12-31T23:59:59-23:59",  # past year 9999 in UTC: was an OverflowError, a 500
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00+23:59",
+        "11 years",
+        "2027-01-01T00:00:00",  # no timezone
+    ],
+)
+async def test_an_expiry_out_of_range_is_422_and_creates_no_key(
+    client: httpx.AsyncClient, expires_at: str
+) -> None:
+    owner = await register(client)
+    value = _in_days(11 * 366) if expires_at == "11 years" else expires_at
+    response = await client.post(
+        "/api/v1/api-keys",
+        headers=owner.headers,
+        json={"name": "far", "scopes": ["read:items"], "expires_at": value},
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["body.expires_at"]
+    listed = (await client.get("/api/v1/api-keys", headers=owner.headers)).json()
+    assert listed["items"] == []
+
+
+async def test_a_key_expiring_almost_ten_years_ahead_is_stored_and_works(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await register(client)
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3650)
+    # Sent with an offset: stored and shown in UTC.
+    sent = expires.astimezone(timezone(timedelta(hours=-23, minutes=-59))).isoformat()
+    response = await client.post(
+        "/api/v1/api-keys",
+        headers=owner.headers,
+        json={"name": "long", "scopes": ["read:items"], "expires_at": sent},
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert datetime.fromisoformat(created["expires_at"]) == expires
+    used = await client.get("/api/v1/items", headers=key_headers(created["key"]))
+    assert used.status_code == 200
 
 
 async def test_use_is_recorded_without_a_write_per_request(client: httpx.AsyncClient) -> None:

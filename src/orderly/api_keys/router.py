@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 
 from orderly.api_keys.exceptions import ApiKeyNotFoundError
-from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyId, ApiKeyRead
 from orderly.api_keys.service import ApiKeyService
 from orderly.auth.dependencies import Staff
 from orderly.auth.exceptions import ROLE_GUARD_ERRORS
@@ -50,5 +50,5 @@ async def list_api_keys(keys: Keys, limit: Limit = 20, cursor: Cursor = None) ->
     summary="Revoke an API key (requests with it fail at once)",
     responses=problems(*ROLE_GUARD_ERRORS, ApiKeyNotFoundError),
 )
-async def revoke_api_key(key_id: str, keys: Keys) -> None:
+async def revoke_api_key(key_id: ApiKeyId, keys: Keys) -> None:
     await keys.revoke(key_id)

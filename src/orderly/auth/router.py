@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
 
 from orderly.auth.exceptions import (
     InvalidCredentialsError,
@@ -13,7 +12,13 @@ from orderly.auth.exceptions import (
     PasswordCheckBusyError,
     RefreshTokenReusedError,
 )
-from orderly.auth.schemas import RefreshRequest, RegisterRequest, Registration, TokenPair
+from orderly.auth.schemas import (
+    LoginForm,
+    RefreshRequest,
+    RegisterRequest,
+    Registration,
+    TokenPair,
+)
 from orderly.auth.service import AuthService
 from orderly.core.dependencies import DbSession
 from orderly.core.resources import get_resources
@@ -53,7 +58,7 @@ async def register(body: RegisterRequest, auth: Auth) -> Registration:
     "about a second is refused at once: 503 `PASSWORD_CHECK_BUSY` with `Retry-After`.",
     responses=problems(InvalidCredentialsError, PasswordCheckBusyError),
 )
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Auth) -> TokenPair:
+async def login(form: Annotated[LoginForm, Depends()], auth: Auth) -> TokenPair:
     return await auth.login(form.username, form.password)
 
 

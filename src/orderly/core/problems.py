@@ -17,6 +17,7 @@ from starlette.types import ExceptionHandler
 
 from orderly.core.context import request_id_var
 from orderly.core.errors import AppError, FieldError
+from orderly.core.ids import UNKNOWN_ID
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -111,7 +112,15 @@ async def _app_error_handler(request: Request, exc: AppError) -> Response:
 
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> Response:
-    errors = _field_errors(exc.errors())
+    raw = exc.errors()
+    valid_ids = [err for err in raw if err.get("type") != UNKNOWN_ID]
+    if not valid_ids:
+        # Only path ids that cannot exist: the 404 an unknown id gets (core/ids.py).
+        context = raw[0]["ctx"]
+        return problem_response(
+            status=404, code=context["code"], detail=context["detail"], instance=request.url.path
+        )
+    errors = _field_errors(valid_ids)
     noun = "field" if len(errors) == 1 else "fields"
     return problem_response(
         status=422,

@@ -15,22 +15,32 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from orderly.core.errors import AppError, NotFoundError, ValidationFailedError
+from orderly.core.errors import (
+    AppError,
+    HeaderFieldsTooLargeError,
+    InvalidHostError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from orderly.core.problems import PROBLEM_MEDIA_TYPE, status_title
 
 Responses = dict[int | str, dict[str, Any]]
 PROBLEM_REF = "#/components/schemas/Problem"
 
 _DESCRIPTIONS = {
-    400: "Bad request.",
+    400: "Bad request: `INVALID_HOST` (a malformed Host header, or one this service does "
+    "not answer to), or a body that cannot be read.",
     401: "Missing, invalid, expired or revoked credentials.",
     402: "The tenant's plan does not include this.",
     403: "Authenticated, but the role or API-key scope does not allow this.",
     404: "Not found (also for resources of other tenants).",
     409: "Conflicts with the current state.",
     412: "`If-Match` does not match the current ETag.",
-    422: "Invalid input; `errors` lists each field.",
+    422: "Invalid input; `errors` lists each field (`JSON_TOO_DEEP`: a JSON body nested "
+    "deeper than 32 levels).",
     429: "Rate limited; see `Retry-After`.",
+    431: "`REQUEST_HEADER_FIELDS_TOO_LARGE`: a header line longer than 8 KiB, or request "
+    "line and headers longer than 32 KiB (the server closes the connection).",
     502: "An upstream service failed.",
     503: "Temporarily unavailable; see `Retry-After`.",
 }
@@ -127,6 +137,10 @@ def document_problems(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# What any route can answer before it is reached (Host check, request-head bound).
+EDGE = problems(InvalidHostError, HeaderFieldsTooLargeError)
 
 
 # Tenant data may be cached only by the client that fetched it, must be revalidated,

@@ -33,6 +33,8 @@ from fastapi import FastAPI
 from uvicorn.importer import import_from_string
 from uvicorn.supervisors import Multiprocess
 
+from orderly.core.http_protocol import BoundedHttpToolsProtocol
+
 APP = "orderly.main:create_app"
 SERVED_APP = f"{__name__}:create_served_app"  # what uvicorn imports in each worker
 ACCEPT_HANDLES = 32
@@ -40,6 +42,8 @@ YOUNG_GC_THRESHOLD = 2000
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app fails to start
 _OPTIONS: dict[str, Any] = {
     "factory": True,
+    # httptools with a bound on the request head (431 beyond it): see http_protocol.
+    "http": BoundedHttpToolsProtocol,
     "log_config": None,  # ours (structlog) is configured by the CLI
     "access_log": False,  # the request middleware writes the access line
     "server_header": False,

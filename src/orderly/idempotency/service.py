@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from orderly.core.json_body import is_json_media_type
 from orderly.idempotency.exceptions import (
     IdempotencyInProgressError,
     IdempotencyKeyReusedError,
@@ -41,23 +42,20 @@ def scope_key(*, tenant_id: str, principal_id: str, method: str, path: str, key:
     return _digest(tenant_id, principal_id, method, path, key)
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-
-
 def canonical_body(content_type: str, body: bytes) -> bytes:
     """The same JSON document always gives the same bytes, whatever its spacing or key
     order; anything else is taken as it came."""
-    if not _is_json(content_type):
+    if not is_json_media_type(content_type):
         return body
     try:
         document = json.loads(body)
+        return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     except ValueError:  # not JSON after all (also covers bad UTF-8)
         return body
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    except RecursionError:
+        # JsonDepthMiddleware refuses such bodies before the guard runs; should one get
+        # here anyway, its bytes still identify it.
+        return body
 
 
 def fingerprint(*, method: str, path: str, query: str, body: bytes) -> str:

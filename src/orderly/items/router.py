@@ -12,6 +12,7 @@ from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
 from orderly.core.resources import get_resources
 from orderly.core.response_cache import CachedBody
 from orderly.core.responses import NOT_MODIFIED, problems
+from orderly.core.schemas import NoNul
 from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
 from orderly.items.dependencies import (
@@ -25,7 +26,7 @@ from orderly.items.dependencies import (
 from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError, SkuConflictError
 from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
-from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
+from orderly.items.schemas import ItemCreate, ItemId, ItemRead, ItemUpdate
 from orderly.items.service import CACHE_NAMESPACE, item_etag, item_read
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency"). GETs are cached reads
@@ -35,6 +36,7 @@ router = APIRouter(prefix="/items", tags=["items"], route_class=CatalogReads)
 Search = Annotated[
     str | None,
     Query(min_length=1, max_length=200, description="Part of the name or SKU, any case."),
+    NoNul,
 ]
 
 
@@ -97,7 +99,7 @@ async def list_items(
     responses=NOT_MODIFIED | problems(InsufficientScopeError, ItemNotFoundError),
 )
 async def get_item(
-    item_id: str, items: ItemReaders, request: Request, if_none_match: IfNoneMatch = None
+    item_id: ItemId, items: ItemReaders, request: Request, if_none_match: IfNoneMatch = None
 ) -> Response:
 
     async def item() -> CachedBody:
@@ -126,7 +128,7 @@ async def get_item(
     dependencies=[IDEMPOTENT],
 )
 async def update_item(
-    item_id: str,
+    item_id: ItemId,
     body: ItemUpdate,
     items: ItemWriters,
     response: Response,
@@ -141,5 +143,5 @@ async def update_item(
     summary="Archive an item (it stays readable but can no longer be ordered)",
     responses=problems(*SCOPE_GUARD_ERRORS, ItemNotFoundError),
 )
-async def archive_item(item_id: str, items: ItemWriters) -> None:
+async def archive_item(item_id: ItemId, items: ItemWriters) -> None:
     await items.archive(item_id)

@@ -21,7 +21,7 @@ from orderly.orders.exceptions import (
     MixedCurrenciesError,
     OrderNotFoundError,
 )
-from orderly.orders.schemas import OrderCreate, OrderRead
+from orderly.orders.schemas import OrderCreate, OrderId, OrderRead
 from orderly.orders.service import OrderService
 from orderly.orders.states import OrderStatus
 
@@ -103,5 +103,5 @@ async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
     ),
     dependencies=[IDEMPOTENT],
 )
-async def cancel_order(order_id: str, orders: WriteOrders) -> OrderRead:
+async def cancel_order(order_id: OrderId, orders: WriteOrders) -> OrderRead:
     return await orders.cancel(order_id)

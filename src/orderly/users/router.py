@@ -23,7 +23,7 @@ from orderly.users.exceptions import (
     OwnerRequiredError,
     UserNotFoundError,
 )
-from orderly.users.schemas import UserCreate, UserRead, UserUpdate
+from orderly.users.schemas import UserCreate, UserId, UserRead, UserUpdate
 from orderly.users.service import UserContext, UserService
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
@@ -92,7 +92,7 @@ async def create_user(body: UserCreate, users: StaffUsers) -> UserRead:
 @router.get(
     "/{user_id}", summary="One user", responses=problems(*ROLE_GUARD_ERRORS, UserNotFoundError)
 )
-async def get_user(user_id: str, users: StaffUsers) -> UserRead:
+async def get_user(user_id: UserId, users: StaffUsers) -> UserRead:
     return UserRead.model_validate(await users.get(user_id))
 
 
@@ -111,7 +111,7 @@ async def get_user(user_id: str, users: StaffUsers) -> UserRead:
     ),
     dependencies=[IDEMPOTENT],
 )
-async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> UserRead:
+async def update_user(user_id: UserId, body: UserUpdate, users: StaffUsers) -> UserRead:
     return UserRead.model_validate(await users.update(user_id, body))
 
 
@@ -121,5 +121,5 @@ async def update_user(user_id: str, body: UserUpdate, users: StaffUsers) -> User
     summary="Deactivate a user (their tokens stop working at once)",
     responses=problems(*ROLE_GUARD_ERRORS, OwnerRequiredError, UserNotFoundError, LastOwnerError),
 )
-async def deactivate_user(user_id: str, users: StaffUsers) -> None:
+async def deactivate_user(user_id: UserId, users: StaffUsers) -> None:
     await users.deactivate(user_id)
