@@ -25,6 +25,8 @@ from tests.support.services import (
 )
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# Production refuses keys that look weak; this one is ``secrets.token_urlsafe(48)``.
+PRODUCTION_SECRET = "3fhL3BD7hYaBp1pYJISpIVysjyQBB6LHrNYfIvxU7H_3tWFgEWol9uL9x0BUf2Rh"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

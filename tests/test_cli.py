@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,26 @@ def test_create_user_prompts_for_the_password(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "member p@t.example" in result.stdout
+
+
+def test_serve_refuses_several_workers_without_a_shared_store(tmp_path: Path) -> None:
+    env = {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'embedded.db'}"}
+    with socket.socket() as taken:  # were it not refused, serve would fail to bind
+        taken.bind(("127.0.0.1", 0))
+        port = str(taken.getsockname()[1])
+        result = _run(["serve", "--port", port, "--workers", "2"], env, tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "--workers 2 needs APP_REDIS_URL" in lines[0]
+    assert not (tmp_path / "embedded.db").exists()  # refused before migrating anything
+
+
+def test_importing_the_command_line_does_not_import_the_app(tmp_path: Path) -> None:
+    """Each `serve --workers` worker imports it again before it answers health checks."""
+    heavy = ("fastapi", "sqlalchemy", "alembic", "redis", "uvicorn", "pydantic_settings")
+    probe = f"import sys, orderly.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run(  # noqa: S603 - our own module, fixed code
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"

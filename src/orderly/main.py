@@ -14,6 +14,7 @@ from orderly import __version__
 from orderly.api import include_api
 from orderly.api_keys.resolver import ApiKeyResolver
 from orderly.auth.passwords import PasswordHasher
+from orderly.auth.revocations import SessionRevocations
 from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings, load_settings
 from orderly.core.cache import InvalidationBus
@@ -39,6 +40,7 @@ from orderly.health.router import router as health_router
 from orderly.idempotency import handlers as idempotency_handlers
 from orderly.idempotency.middleware import IdempotencyMiddleware
 from orderly.openapi import CONTACT, DESCRIPTION, LICENSE, TAGS, document_security
+from orderly.users.service import sessions_ended_since
 
 logger = structlog.get_logger("orderly")
 
@@ -64,6 +66,13 @@ def _open_resources(settings: Settings) -> Resources:
     redis = _open_redis(settings)
     bus = InvalidationBus(redis, channel=f"{settings.redis_prefix}invalidate")
     kv = RedisStore(redis, prefix=settings.redis_prefix) if redis is not None else MemoryStore()
+    # Embedded mode keeps revocations in a store of their own: in the shared one, a
+    # flood of idempotency keys could evict a marker (LRU) and revive a revoked token.
+    revocations = SessionRevocations(
+        kv if redis is not None else MemoryStore(),
+        lambda since: sessions_ended_since(database, since),
+        access_ttl_seconds=settings.access_token_ttl_seconds,
+    )
     return Resources(
         settings=settings,
         database=database,
@@ -75,6 +84,7 @@ def _open_resources(settings: Settings) -> Resources:
             algorithm=settings.jwt_algorithm,
             ttl_seconds=settings.access_token_ttl_seconds,
         ),
+        revocations=revocations,
         cursors=CursorCodec(settings.signing_key),
         tasks=TaskRunner(),
         kv=kv,

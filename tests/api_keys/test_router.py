@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from orderly.api_keys.models import ApiKey
+from orderly.api_keys.service import REVOKED_TOPIC
+from orderly.auth.tokens import hash_token
 from tests.support.api import add_api_key, key_headers, register
 
 
@@ -159,3 +161,39 @@ async def test_members_and_keys_cannot_manage_keys(client: httpx.AsyncClient) ->
             "/api/v1/api-keys", headers=headers, json={"name": "x", "scopes": ["read:items"]}
         )
         assert response.status_code == 403
+
+
+async def test_a_key_revoked_while_it_is_being_looked_up_is_not_cached(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The eviction lands between the lookup's read and its cache write. In scale-out
+    mode this process also hears its own publication back from Redis later, which hides
+    the race here (not in the other processes); embedded mode shows it plainly."""
+    owner = await register(client)
+    created = await add_api_key(client, owner, ["read:items"])
+    resources = app.state.resources
+    engine = resources.database.engine.sync_engine
+    evictions: list[asyncio.Task[None]] = []
+
+    def revoke_during_lookup(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        # The eviction another process publishes once its revocation committed, arriving
+        # after this lookup read the still-live row and before it could cache it.
+        if "FROM api_keys" in statement and not evictions:
+            digest = hash_token(created["key"])
+            publish = resources.bus.publish(REVOKED_TOPIC, digest)
+            evictions.append(asyncio.get_running_loop().create_task(publish))
+
+    event.listen(engine, "after_cursor_execute", revoke_during_lookup)
+    try:
+        read_before = await client.get("/api/v1/users/me", headers=key_headers(created["key"]))
+    finally:
+        event.remove(engine, "after_cursor_execute", revoke_during_lookup)
+    assert read_before.status_code == 403  # authenticated: it read the key before
+    await asyncio.gather(*evictions)
+    async with resources.database.session(write=True) as session:
+        await session.execute(
+            update(ApiKey).where(ApiKey.id == created["id"]).values(revoked_at=datetime.now(UTC))
+        )
+        await session.commit()
+    after = await client.get("/api/v1/users/me", headers=key_headers(created["key"]))
+    assert after.status_code == 401, after.text

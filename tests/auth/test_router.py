@@ -146,6 +146,7 @@ async def _tokens_to_reject(owner: Account) -> dict[str, str]:
         "sub": owner.user_id,
         "tid": owner.tenant_id,
         "role": "owner",
+        "gen": 0,
         "jti": "x",
         "iat": now,
         "exp": now + 600,
@@ -160,6 +161,10 @@ async def _tokens_to_reject(owner: Account) -> dict[str, str]:
         "other key": _forge(good, key="another-secret-that-is-long-enough-000000"),
         "other algorithm": _forge(good, alg="HS512"),
         "missing claims": _forge({"sub": owner.user_id, "exp": now + 600}),
+        "no generation (issued before generations)": _forge(
+            {k: v for k, v in good.items() if k != "gen"}
+        ),
+        "generation not an integer": _forge(good | {"gen": "0"}),
     }
 
 

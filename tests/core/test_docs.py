@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from orderly.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_SECRET, make_settings
 from tests.support.services import Backend
 
 
@@ -71,7 +71,9 @@ async def test_docs_pages_load_their_assets_from_this_app(client: httpx.AsyncCli
 
 
 async def test_docs_and_openapi_are_off_in_production(backend: Backend) -> None:
-    app = create_app(make_settings(backend, environment="production", secret_key="z" * 48))
+    app = create_app(
+        make_settings(backend, environment="production", secret_key=PRODUCTION_SECRET)
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -113,6 +113,26 @@ async def test_a_counter_keeps_the_expiry_it_was_created_with(store: KeyValueSto
     assert await store.get("c") is None
 
 
+async def test_raise_to_keeps_the_larger_value_whatever_the_order(store: KeyValueStore) -> None:
+    await store.raise_to("m", 5, ttl_ms=10_000)
+    await store.raise_to("m", 3, ttl_ms=10_000)
+    assert await store.get("m") == b"5"
+    await store.raise_to("m", 8, ttl_ms=10_000)
+    assert await store.get("m") == b"8"
+
+
+async def test_raise_to_never_shortens_the_life_of_the_key(store: KeyValueStore) -> None:
+    await store.raise_to("m", 1, ttl_ms=10_000)
+    await store.raise_to("m", 2, ttl_ms=100)
+    await asyncio.sleep(0.2)
+    assert await store.get("m") == b"2"
+
+
+async def test_concurrent_raises_end_at_the_largest_value(store: KeyValueStore) -> None:
+    await asyncio.gather(*(store.raise_to("m", n, ttl_ms=10_000) for n in range(50, 0, -1)))
+    assert await store.get("m") == b"50"
+
+
 @pytest.mark.parametrize("ttl_ms", [0, -1])
 async def test_a_ttl_that_is_not_positive_is_refused(store: KeyValueStore, ttl_ms: int) -> None:
     with pytest.raises(ValueError, match="ttl_ms"):

@@ -9,7 +9,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 
 from orderly.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_SECRET, make_settings
 from tests.support.services import Backend
 
 
@@ -54,7 +54,7 @@ async def test_every_response_has_timing_and_security_headers(client: httpx.Asyn
 
 async def test_hsts_is_sent_in_production(backend: Backend) -> None:
     async for client in _client_for(
-        backend, environment="production", secret_key="p" * 40 + "roduction-secret"
+        backend, environment="production", secret_key=PRODUCTION_SECRET
     ):
         response = await client.get("/health/live")
         assert response.headers["strict-transport-security"].startswith("max-age=")

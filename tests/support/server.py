@@ -35,15 +35,17 @@ def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_live(url, process)
+        wait_until_live(url, process)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def _wait_until_live(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+def wait_until_live(
+    url: str, process: subprocess.Popen[bytes], *, within_seconds: float = 30
+) -> None:
+    deadline = time.monotonic() + within_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
@@ -53,4 +55,4 @@ def _wait_until_live(url: str, process: subprocess.Popen[bytes]) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise RuntimeError("server did not become live in 30 s")
+    raise RuntimeError(f"server did not become live in {within_seconds} s")

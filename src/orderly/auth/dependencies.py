@@ -33,7 +33,6 @@ from orderly.auth.exceptions import (
     RoleRequiredError,
 )
 from orderly.auth.principal import Principal, Role, Scope
-from orderly.auth.sessions import access_revoked
 from orderly.auth.tokens import InvalidTokenError as TokenRejected
 from orderly.core.database import Database
 from orderly.core.errors import InsufficientScopeError
@@ -60,7 +59,7 @@ async def _from_access_token(resources: Resources, token: str) -> Principal:
         claims = resources.access_tokens.verify(token)
     except TokenRejected as exc:
         raise InvalidTokenError from exc
-    if await access_revoked(resources.kv, claims.user_id, claims.issued_at):
+    if await resources.revocations.is_revoked(claims.user_id, claims.generation):
         raise InvalidTokenError("The access token was revoked; log in or refresh again.")
     return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, role=claims.role)
 

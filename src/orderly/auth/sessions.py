@@ -1,14 +1,12 @@
 """Login sessions: refresh-token rotation with reuse detection, and revocation.
 
-Access tokens are verified without a database query, so revoking them needs a signal
-every API process can read quickly: a "revoked before" timestamp per user in the
-key-value store (Redis in scale-out, memory in embedded mode). Tokens issued before it
-are refused; it expires once every such token would have expired anyway.
+Refresh tokens are rows: revoking one is an UPDATE, and using one reads its row. Each
+row also records the user's session generation when it was issued; a refresh from an
+older generation is refused (see ``auth/revocations.py`` for access tokens).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,11 +17,6 @@ from orderly.auth.exceptions import InvalidRefreshTokenError, RefreshTokenReused
 from orderly.auth.models import RefreshToken
 from orderly.auth.tokens import hash_token, new_refresh_token
 from orderly.core.database import new_id, utcnow
-from orderly.core.kvstore import KeyValueStore
-
-
-def revoked_before_key(user_id: str) -> str:
-    return f"auth:revoked-before:{user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +26,7 @@ class RefreshGrant:
     user_id: str
     tenant_id: str
     family_id: str
+    generation: int
 
 
 class RefreshTokens:
@@ -43,7 +37,9 @@ class RefreshTokens:
         self.session = session
         self.ttl = timedelta(seconds=ttl_seconds)
 
-    async def issue(self, *, user_id: str, tenant_id: str, family_id: str | None = None) -> str:
+    async def issue(
+        self, *, user_id: str, tenant_id: str, generation: int, family_id: str | None = None
+    ) -> str:
         raw = new_refresh_token()
         self.session.add(
             RefreshToken(
@@ -51,6 +47,7 @@ class RefreshTokens:
                 tenant_id=tenant_id,
                 user_id=user_id,
                 family_id=family_id or new_id("fam"),
+                session_generation=generation,
                 token_hash=hash_token(raw),
                 expires_at=utcnow() + self.ttl,
             )
@@ -72,7 +69,7 @@ class RefreshTokens:
         if spent.rowcount != 1:  # type: ignore[attr-defined]
             await self.revoke_family(row.family_id)
             raise RefreshTokenReusedError
-        return RefreshGrant(row.user_id, row.tenant_id, row.family_id)
+        return RefreshGrant(row.user_id, row.tenant_id, row.family_id, row.session_generation)
 
     async def revoke(self, raw: str) -> None:
         """Logout: end the session this token belongs to (unknown tokens are ignored)."""
@@ -99,22 +96,3 @@ class RefreshTokens:
             select(RefreshToken).where(RefreshToken.token_hash == hash_token(raw))
         )
         return result.scalar_one_or_none()
-
-
-async def revoke_access_tokens(
-    kv: KeyValueStore, user_id: str, *, access_ttl_seconds: int
-) -> None:
-    """Refuse the user's access tokens issued until now (``iat`` has ms precision)."""
-    cutoff = round(time.time(), 3)
-    await kv.set(
-        revoked_before_key(user_id), str(cutoff).encode(), ttl_ms=(access_ttl_seconds + 5) * 1000
-    )
-
-
-async def access_revoked(kv: KeyValueStore, user_id: str, issued_at: float) -> bool:
-    cutoff = await kv.get(revoked_before_key(user_id))
-    return cutoff is not None and issued_at < float(cutoff)
-
-
-async def clear_revocation(kv: KeyValueStore, user_id: str) -> None:
-    await kv.delete(revoked_before_key(user_id))

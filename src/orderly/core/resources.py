@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from orderly.api_keys.resolver import ApiKeyResolver
 from orderly.auth.passwords import PasswordHasher
+from orderly.auth.revocations import SessionRevocations
 from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings
 from orderly.core.cache import InvalidationBus
@@ -26,6 +27,7 @@ class Resources:
     redis: Redis | None
     passwords: PasswordHasher
     access_tokens: AccessTokenCodec
+    revocations: SessionRevocations
     cursors: CursorCodec
     tasks: TaskRunner
     kv: KeyValueStore

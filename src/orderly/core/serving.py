@@ -40,6 +40,15 @@ SERVED_APP = f"{__name__}:create_served_app"  # what uvicorn imports in each wor
 ACCEPT_HANDLES = 32
 YOUNG_GC_THRESHOLD = 2000
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app fails to start
+# How long uvicorn's supervisor waits for a worker to answer its health-check ping
+# (``Config.timeout_worker_healthcheck``) before it kills the worker as hung, and for a
+# restarted worker to be ready. A new worker answers only once its interpreter has
+# started and imported ``__main__`` and uvicorn (the ping thread starts after that), and
+# a busy one only when that thread gets the GIL. uvicorn's default, 5 s, was shorter
+# than that on a loaded 2-core machine (the app import alone took 6-7.6 s there), and
+# the supervisor killed and respawned the workers forever. 30 s is four times the worst
+# start seen; a worker that cannot answer a ping for half a minute is hung, not slow.
+WORKER_HEALTHCHECK_TIMEOUT_SECONDS = 30
 _OPTIONS: dict[str, Any] = {
     "factory": True,
     # httptools with a bound on the request head (431 beyond it): see http_protocol.
@@ -49,6 +58,7 @@ _OPTIONS: dict[str, Any] = {
     "server_header": False,
     "proxy_headers": True,
     "timeout_graceful_shutdown": 20,
+    "timeout_worker_healthcheck": WORKER_HEALTHCHECK_TIMEOUT_SECONDS,
 }
 
 
@@ -88,11 +98,16 @@ def accept_sockets(config: uvicorn.Config, handles: int = ACCEPT_HANDLES) -> lis
     return [listening, *(listening.dup() for _ in range(handles - 1))]
 
 
+def server_config(host: str, port: int, workers: int) -> uvicorn.Config:
+    """The configuration ``run`` serves with (reload aside)."""
+    return uvicorn.Config(SERVED_APP, host=host, port=port, workers=workers, **_OPTIONS)
+
+
 def run(host: str, port: int, workers: int, *, reload: bool = False) -> None:
     if reload:  # development only: uvicorn's reloader watches and restarts one process
         uvicorn.run(SERVED_APP, host=host, port=port, reload=True, **_OPTIONS)
         return
-    config = uvicorn.Config(SERVED_APP, host=host, port=port, workers=workers, **_OPTIONS)
+    config = server_config(host, port, workers)
     sockets = accept_sockets(config)
     if workers > 1:
         Multiprocess(config, sockets=sockets).run()

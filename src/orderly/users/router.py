@@ -36,8 +36,7 @@ def _service(session: DbSession, principal: Principal, request: Request) -> User
     context = UserContext(
         passwords=resources.passwords,
         cursors=resources.cursors,
-        kv=resources.kv,
-        access_ttl_seconds=settings.access_token_ttl_seconds,
+        revocations=resources.revocations,
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
     )
     return UserService(session, principal, context)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.auth.passwords import PasswordHasher
 from orderly.auth.principal import Principal, Role
-from orderly.auth.sessions import RefreshTokens, clear_revocation, revoke_access_tokens
-from orderly.core.database import new_id
-from orderly.core.kvstore import KeyValueStore
+from orderly.auth.revocations import EndedSessions, SessionRevocations
+from orderly.auth.sessions import RefreshTokens
+from orderly.core.database import Database, new_id, utcnow
 from orderly.core.pagination import CursorCodec, Page
+from orderly.core.unit_of_work import after_commit
 from orderly.users.exceptions import (
     EmailTakenError,
     LastOwnerError,
@@ -31,8 +33,7 @@ class UserContext:
 
     passwords: PasswordHasher
     cursors: CursorCodec
-    kv: KeyValueStore
-    access_ttl_seconds: int
+    revocations: SessionRevocations
     refresh_ttl_seconds: int
 
 
@@ -61,6 +62,13 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
 async def find_user_by_id(session: AsyncSession, user_id: str) -> User | None:
     """For token refresh; the caller checks the tenant recorded with the token."""
     return await UserDirectory(session).find_by_id(user_id)
+
+
+async def sessions_ended_since(database: Database, since: datetime) -> list[EndedSessions]:
+    """For ``SessionRevocations`` restoring its markers (any tenant, no caller)."""
+    async with database.session(write=False) as session:
+        rows = await UserDirectory(session).sessions_ended_since(since)
+    return [EndedSessions(user_id, generation, at) for user_id, generation, at in rows]
 
 
 class UserService:
@@ -104,14 +112,12 @@ class UserService:
         deactivates = changes.get("is_active") is False and user.is_active
         if (role_changes or deactivates) and user.role is Role.OWNER:
             await self._keep_an_owner()
-        reactivates = changes.get("is_active") is True and not user.is_active
         for field, value in changes.items():
             setattr(user, field, value)
         await self.session.flush()
+        # Reactivation ends nothing and revives nothing: tokens revoked stay revoked.
         if deactivates or role_changes:
             await self._end_sessions(user)
-        elif reactivates:
-            await clear_revocation(self.ctx.kv, user.id)
         return user
 
     async def deactivate(self, user_id: str) -> None:
@@ -128,9 +134,12 @@ class UserService:
             raise LastOwnerError
 
     async def _end_sessions(self, user: User) -> None:
+        """Revoke every token the user holds: the new generation refuses them all; the
+        refresh rows are marked too, so listings and clean-up see them as revoked."""
+        now = utcnow()
+        generation = await self.repo.end_sessions(user, now)
         await RefreshTokens(self.session, self.ctx.refresh_ttl_seconds).revoke_user(user.id)
-        await revoke_access_tokens(
-            self.ctx.kv,
-            user.id,
-            access_ttl_seconds=self.ctx.access_ttl_seconds,
-        )
+        ended = EndedSessions(user.id, generation, now)
+        # After the commit: published sooner, a rollback would leave the user's new
+        # tokens refused (they carry the old generation) for a whole token lifetime.
+        after_commit(self.session, lambda: self.ctx.revocations.record(ended))

@@ -27,6 +27,12 @@ class KeyValueStore(Protocol):
 
     async def delete(self, *keys: str) -> None: ...
 
+    async def raise_to(self, key: str, value: int, ttl_ms: int) -> None:
+        """Store the larger of ``value`` and the integer already stored, atomically, and
+        keep the key at least ``ttl_ms`` from now: a marker that must never go back
+        (writers that arrive out of order cannot lower it)."""
+        ...
+
     async def incr(self, key: str, ttl_ms: int) -> int:
         """Add one and return the new value; a new counter starts at 1 and expires
         ``ttl_ms`` after its creation (later increments do not extend it)."""

@@ -54,6 +54,14 @@ class MemoryStore:
         for key in keys:
             self._entries.discard(key)
 
+    async def raise_to(self, key: str, value: int, ttl_ms: int) -> None:
+        expires_at = self._expiry(ttl_ms)
+        entry = self._live(key)
+        if entry is not None:
+            value = max(value, int(entry[0]))
+            expires_at = max(expires_at, entry[1])
+        self._put(key, str(value).encode(), expires_at)
+
     async def incr(self, key: str, ttl_ms: int) -> int:
         expires_at = self._expiry(ttl_ms)
         entry = self._entries.entry(key)

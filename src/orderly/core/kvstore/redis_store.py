@@ -6,6 +6,18 @@ from redis.asyncio import Redis
 
 from orderly.core.kvstore.base import check_ttl
 
+# KEYS[1] = max(KEYS[1], ARGV[1]), living at least ARGV[2] ms more; one script, so two
+# writers cannot interleave a read and a write.
+_RAISE_TO = """
+local current = tonumber(redis.call('GET', KEYS[1]))
+local value = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+if current ~= nil and current > value then value = current end
+local left = redis.call('PTTL', KEYS[1])
+if left > ttl then ttl = left end
+redis.call('SET', KEYS[1], value, 'PX', ttl)
+"""
+
 
 class RedisStore:
     """Every key is namespaced by ``prefix`` (``APP_REDIS_PREFIX``), so several
@@ -15,6 +27,7 @@ class RedisStore:
     def __init__(self, client: Redis, *, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
+        self._raise_to = client.register_script(_RAISE_TO)
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}{key}"
@@ -41,6 +54,10 @@ class RedisStore:
     async def delete(self, *keys: str) -> None:
         if keys:  # DEL with no key is a Redis error
             await self._client.delete(*(self._key(key) for key in keys))
+
+    async def raise_to(self, key: str, value: int, ttl_ms: int) -> None:
+        check_ttl(ttl_ms)
+        await self._raise_to(keys=[self._key(key)], args=[value, ttl_ms])
 
     async def incr(self, key: str, ttl_ms: int) -> int:
         check_ttl(ttl_ms)
