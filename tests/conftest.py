@@ -24,6 +24,9 @@ from tests.support.services import (
     sqlite_backend,
 )
 
+# Servers a test may stop or freeze (tests/support/throwaway.py).
+pytest_plugins = ["tests.support.throwaway"]
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
