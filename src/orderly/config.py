@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     redis_prefix: str = "orderly:"
     redis_max_connections: int = Field(default=64, ge=1)
     redis_pool_timeout: float = Field(default=5.0, gt=0)
+    # Each command and each connect is bounded (redis-py's default is 5 s): a Redis that
+    # stopped answering costs a request this long, then it is bypassed or refused.
+    redis_socket_timeout_seconds: float = Field(default=1.0, gt=0)
+    redis_connect_timeout_seconds: float = Field(default=1.0, gt=0)
 
     secret_key: SecretStr | None = None
     # Old signing keys still accepted for verification while tokens signed with them

@@ -5,8 +5,8 @@ go through it. Embedded mode gets ``MemoryStore`` (one process); scale-out mode 
 ``RedisStore``, so what one API process decides holds for all of them.
 """
 
-from orderly.core.kvstore.base import KeyValueStore
+from orderly.core.kvstore.base import KeyValueStore, StoreUnavailableError
 from orderly.core.kvstore.memory import MemoryStore
-from orderly.core.kvstore.redis_store import RedisStore
+from orderly.core.kvstore.redis_store import RedisStore, open_redis
 
-__all__ = ["KeyValueStore", "MemoryStore", "RedisStore"]
+__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "StoreUnavailableError", "open_redis"]
