@@ -20,6 +20,7 @@ from orderly.config import Settings, load_settings
 from orderly.core.cache import InvalidationBus
 from orderly.core.cached_reads import check_cached_routes
 from orderly.core.database import Database, create_engine
+from orderly.core.failures import FailureCounts
 from orderly.core.kvstore import MemoryStore, RedisStore, open_redis
 from orderly.core.logging import configure_logging
 from orderly.core.middleware import (
@@ -63,6 +64,7 @@ def _open_resources(settings: Settings) -> Resources:
     redis = _open_redis(settings)
     bus = InvalidationBus(redis, channel=f"{settings.redis_prefix}invalidate")
     kv = RedisStore(redis, prefix=settings.redis_prefix) if redis is not None else MemoryStore()
+    failures = FailureCounts()
     return Resources(
         settings=settings,
         database=database,
@@ -78,8 +80,12 @@ def _open_resources(settings: Settings) -> Resources:
         tasks=TaskRunner(),
         kv=kv,
         response_cache=ResponseCache(
-            kv, enabled=settings.cache_enabled, ttl_seconds=settings.cache_ttl_seconds
+            kv,
+            enabled=settings.cache_enabled,
+            ttl_seconds=settings.cache_ttl_seconds,
+            failures=failures,
         ),
+        failures=failures,
         bus=bus,
         api_keys=ApiKeyResolver(bus),
     )

@@ -176,6 +176,16 @@ class ThrowawayRedis:
         self.stop()
         self.start()
 
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """SIGSTOP: connections stay open, nothing answers."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self._process.send_signal(signal.SIGCONT)
+
 
 def _postgres_bin_dir() -> Path | None:
     """On PATH, else Debian's /usr/lib/postgresql/<major>/bin (the newest)."""
