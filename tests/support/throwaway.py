@@ -3,8 +3,8 @@ which the test may stop, restart or freeze (SIGSTOP) without touching the shared
 other tests use. Missing binaries skip the test (fail under ORDERLY_REQUIRE_SERVICES=1).
 
 Fixtures (registered in ``tests/conftest.py``): ``throwaway_postgres`` (one migrated
-cluster per test session and worker, handed to each test running and thawed) and
-``throwaway_redis`` (one server per test).
+cluster per test session and worker, restarted after each test that stopped, froze or
+began shutting it down) and ``throwaway_redis`` (one server per test).
 """
 
 from __future__ import annotations
@@ -115,8 +115,10 @@ class ThrowawayPostgres:
         answers (a hung host, as far as a client can tell)."""
         self._disturbed = True
         postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
-        self._frozen = [postmaster, *_children(postmaster)]
-        _signal_all(self._frozen, signal.SIGSTOP)
+        _signal_all([postmaster], signal.SIGSTOP)  # first: it forks no backend after this
+        backends = _children(postmaster)
+        _signal_all(backends, signal.SIGSTOP)
+        self._frozen = [postmaster, *backends]
 
     def thaw(self) -> None:
         _signal_all(self._frozen, signal.SIGCONT)
