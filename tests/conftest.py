@@ -24,6 +24,9 @@ from tests.support.services import (
     sqlite_backend,
 )
 
+# Servers a test may stop or freeze (tests/support/throwaway.py).
+pytest_plugins = ["tests.support.throwaway"]
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # Production refuses keys that look weak; this one is ``secrets.token_urlsafe(48)``.
 PRODUCTION_SECRET = "3fhL3BD7hYaBp1pYJISpIVysjyQBB6LHrNYfIvxU7H_3tWFgEWol9uL9x0BUf2Rh"

@@ -151,11 +151,25 @@ class Settings(BaseSettings):
     # DATABASE_UNAVAILABLE, and SQLAlchemy discards the pool's older connections.
     db_pool_pre_ping: bool = False
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # PostgreSQL: every statement is bounded by the server (statement_timeout, which
+    # counts lock waits) and, a second later, by the client (asyncpg command_timeout),
+    # which is what notices a host that stopped answering altogether. Either way the
+    # request gets 503 DATABASE_UNAVAILABLE instead of waiting as long as the outage.
+    # 5 s: our statements take milliseconds; one still running after 5 s is stuck.
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    # A transaction left open and idle (a handler stuck between statements, a frozen
+    # worker) keeps its row locks: the server ends it after this long.
+    db_idle_in_transaction_timeout_seconds: float = Field(default=30.0, gt=0)
 
     redis_url: str | None = None
     redis_prefix: str = "orderly:"
     redis_max_connections: int = Field(default=64, ge=1)
     redis_pool_timeout: float = Field(default=5.0, gt=0)
+    # Each command and each connect is bounded (redis-py's default is 5 s): a Redis that
+    # stopped answering costs a request this long, then it is bypassed or refused.
+    redis_socket_timeout_seconds: float = Field(default=1.0, gt=0)
+    redis_connect_timeout_seconds: float = Field(default=1.0, gt=0)
 
     secret_key: SecretStr | None = None
     # Old signing keys still accepted for verification while tokens signed with them

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from starlette.middleware.gzip import GZipMiddleware
 
 from orderly import __version__
@@ -20,7 +20,8 @@ from orderly.config import Settings, load_settings
 from orderly.core.cache import InvalidationBus
 from orderly.core.cached_reads import check_cached_routes
 from orderly.core.database import Database, create_engine
-from orderly.core.kvstore import MemoryStore, RedisStore
+from orderly.core.failures import FailureCounts
+from orderly.core.kvstore import MemoryStore, RedisStore, open_redis
 from orderly.core.logging import configure_logging
 from orderly.core.middleware import (
     JsonDepthMiddleware,
@@ -51,14 +52,13 @@ GZIP_MINIMUM_BYTES = 1000
 def _open_redis(settings: Settings) -> Redis | None:
     if not settings.redis_url:
         return None
-    # A blocking pool: under a burst, requests wait (up to the timeout) for one of a
-    # bounded set of connections instead of failing at the default pool's limit.
-    pool = BlockingConnectionPool.from_url(
+    return open_redis(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
-        timeout=settings.redis_pool_timeout,
+        pool_timeout=settings.redis_pool_timeout,
+        socket_timeout=settings.redis_socket_timeout_seconds,
+        connect_timeout=settings.redis_connect_timeout_seconds,
     )
-    return Redis.from_pool(pool)
 
 
 def _open_resources(settings: Settings) -> Resources:
@@ -73,6 +73,7 @@ def _open_resources(settings: Settings) -> Resources:
         lambda since: sessions_ended_since(database, since),
         access_ttl_seconds=settings.access_token_ttl_seconds,
     )
+    failures = FailureCounts()
     return Resources(
         settings=settings,
         database=database,
@@ -89,8 +90,12 @@ def _open_resources(settings: Settings) -> Resources:
         tasks=TaskRunner(),
         kv=kv,
         response_cache=ResponseCache(
-            kv, enabled=settings.cache_enabled, ttl_seconds=settings.cache_ttl_seconds
+            kv,
+            enabled=settings.cache_enabled,
+            ttl_seconds=settings.cache_ttl_seconds,
+            failures=failures,
         ),
+        failures=failures,
         bus=bus,
         api_keys=ApiKeyResolver(bus),
     )

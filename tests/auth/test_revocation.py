@@ -25,7 +25,7 @@ from orderly.main import create_app
 from tests.conftest import make_settings
 from tests.support.api import PASSWORD, Account, add_user, login, register, unique_email
 from tests.support.services import Backend, delete_redis_prefix
-from tests.support.throwaway import throwaway_redis
+from tests.support.throwaway import private_redis_url
 
 
 def _new_admin_body() -> dict[str, str]:
@@ -176,7 +176,7 @@ async def test_a_login_racing_a_deactivation_leaves_no_token_that_reactivation_r
         # ...while the deactivation commits, blind to that uncommitted row...
         gone = await client.delete(f"/api/v1/users/{admin.user_id}", headers=owner.headers)
         assert gone.status_code == 204
-        await commit(session)
+        await commit(session, resources.failures)
     finally:
         await session.close()
     # ...and the user comes back: neither token of the racing login may work.
@@ -194,7 +194,7 @@ async def test_a_revocation_the_store_refused_is_healed_before_the_next_check(
 ) -> None:
     if backend.redis_url is None:
         pytest.skip("embedded mode keeps revocations in memory, which cannot refuse a write")
-    with throwaway_redis() as redis_url:
+    with private_redis_url() as redis_url:
         async with _client_of(make_settings(backend, redis_url=redis_url)) as client:
             owner = await register(client)
             admin = await add_user(client, owner, "admin")

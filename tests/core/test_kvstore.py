@@ -10,9 +10,16 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from orderly.core.kvstore import KeyValueStore, MemoryStore, RedisStore
+from orderly.core.kvstore import (
+    KeyValueStore,
+    MemoryStore,
+    RedisStore,
+    StoreUnavailableError,
+    open_redis,
+)
 from tests.support.clock import FakeClock
 from tests.support.services import require_redis
+from tests.support.throwaway import ThrowawayRedis
 
 
 @pytest.fixture
@@ -185,3 +192,55 @@ async def test_redis_store_keeps_every_key_under_its_prefix(redis_client: Redis)
         assert 0 < await redis_client.pttl(f"{prefix}k") <= 10_000
     finally:
         await redis_client.delete(f"{prefix}k")
+
+
+@pytest.fixture
+async def restartable_store(throwaway_redis: ThrowawayRedis) -> AsyncIterator[RedisStore]:
+    """A store on a throwaway Redis, its pool holding 8 connections to the current server."""
+    client = open_redis(
+        throwaway_redis.url,
+        max_connections=8,
+        pool_timeout=1.0,
+        socket_timeout=0.5,
+        connect_timeout=0.5,
+    )
+    store = RedisStore(client, prefix="t:")
+    await asyncio.gather(*(store.get("warm") for _ in range(8)))
+    try:
+        yield store
+    finally:
+        await client.aclose()
+
+
+async def test_reads_over_connections_a_redis_restart_broke_are_retried_on_fresh_ones(
+    restartable_store: RedisStore, throwaway_redis: ThrowawayRedis
+) -> None:
+    """redis/redis-py#2727: the pool hands out connections to the old server, and
+    without a retry each one failed one command."""
+    throwaway_redis.restart()
+    assert await asyncio.gather(*(restartable_store.get("k") for _ in range(8))) == [None] * 8
+
+
+async def test_an_increment_over_a_broken_connection_is_not_sent_again(
+    restartable_store: RedisStore, throwaway_redis: ThrowawayRedis
+) -> None:
+    """INCR is not idempotent: had the lost reply been the only thing lost, a retry would
+    count one request twice. It fails instead (a control test of the retry policy's
+    single-attempt switch, which relies on redis-py sending pipelines through the
+    connection's Retry)."""
+    throwaway_redis.restart()
+    with pytest.raises(StoreUnavailableError):
+        await restartable_store.incr("c", ttl_ms=10_000)
+    assert await restartable_store.incr("c", ttl_ms=10_000) == 1
+
+
+async def test_a_redis_that_is_down_is_reported_as_unavailable_within_its_timeouts(
+    restartable_store: RedisStore, throwaway_redis: ThrowawayRedis
+) -> None:
+    throwaway_redis.stop()
+    started = time.perf_counter()
+    with pytest.raises(StoreUnavailableError):
+        await restartable_store.get("k")
+    with pytest.raises(StoreUnavailableError):
+        await restartable_store.set("k", b"v", ttl_ms=1000)
+    assert time.perf_counter() - started < 2.0

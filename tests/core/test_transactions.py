@@ -15,6 +15,7 @@ from sqlalchemy.pool import NullPool
 from orderly.auth.principal import Plan
 from orderly.core.database import ReadOnlySessionError, new_id
 from orderly.core.dependencies import DbSession
+from orderly.core.unit_of_work import after_commit
 from orderly.main import create_app
 from orderly.tenants.models import Tenant
 from tests.conftest import make_settings
@@ -46,6 +47,32 @@ async def test_a_failing_commit_is_an_error_response_not_a_2xx(
     assert response.status_code == 500
     assert response.json()["code"] == "INTERNAL_ERROR"
     assert "COMMIT" not in response.text
+
+
+async def test_an_after_commit_action_that_fails_does_not_fail_the_committed_request(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The response says what the database says: the row is there, so 201. The failure
+    is counted (and logged) instead."""
+    router = APIRouter(prefix="/_tx")
+
+    async def unreachable() -> None:
+        raise ConnectionError("the other party is down")
+
+    @router.post("/with-follow-up", status_code=201)
+    async def write(session: DbSession) -> dict[str, str]:
+        await session.execute(text("CREATE TABLE IF NOT EXISTS _follow (v INTEGER)"))
+        await session.execute(text("INSERT INTO _follow (v) VALUES (1)"))
+        after_commit(session, unreachable)
+        return {"status": "written"}
+
+    app.include_router(router)
+    response = await client.post("/_tx/with-follow-up")
+    assert response.status_code == 201, response.text
+    async with app.state.resources.database.session(write=False) as session:
+        assert (await session.execute(text("SELECT count(*) FROM _follow"))).scalar_one() == 1
+        await session.commit()
+    assert app.state.resources.failures.counts["after_commit"] == 1
 
 
 POOL_TIMEOUT_SECONDS = 0.3

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from orderly.auth.dependencies import get_principal
 from orderly.config import Settings
-from orderly.core.kvstore import KeyValueStore
+from orderly.core.kvstore import KeyValueStore, StoreUnavailableError
 from orderly.main import create_app
 from tests.idempotency.conftest import (
     BASE,
@@ -276,6 +276,52 @@ async def test_a_record_that_cannot_be_stored_does_not_fail_the_response(
     second = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
     assert first.status_code == second.status_code == 201
     assert calls.count == 2  # not stored, and the lock was still released
+
+
+class _BlipAfterTheLock:
+    """Delegates to the real store, but the read right after the lock is taken finds
+    the store unreachable once (a Redis blip between two commands)."""
+
+    def __init__(self, inner: KeyValueStore) -> None:
+        self.inner = inner
+        self.locked = False
+        self.blipped = False
+
+    async def get(self, key: str) -> bytes | None:
+        if self.locked and not self.blipped:
+            self.blipped = True
+            raise StoreUnavailableError
+        return await self.inner.get(key)
+
+    async def set(self, key: str, value: bytes, ttl_ms: int) -> None:
+        await self.inner.set(key, value, ttl_ms=ttl_ms)
+
+    async def set_if_absent(self, key: str, value: bytes, ttl_ms: int) -> bool:
+        self.locked = await self.inner.set_if_absent(key, value, ttl_ms=ttl_ms)
+        return self.locked
+
+    async def delete(self, *keys: str) -> None:
+        await self.inner.delete(*keys)
+
+    async def incr(self, key: str, ttl_ms: int) -> int:
+        return await self.inner.incr(key, ttl_ms=ttl_ms)
+
+
+async def test_a_key_that_cannot_be_checked_refuses_the_request_and_is_not_left_locked(
+    api: httpx.AsyncClient, app: FastAPI, calls: Calls, key: str
+) -> None:
+    """Fails closed (503, nothing run), and the lock it took is released: the retry
+    runs instead of meeting "still in progress" until the lock expires."""
+    resources = app.state.resources
+    resources.kv = _BlipAfterTheLock(resources.kv)
+    refused = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "IDEMPOTENCY_UNAVAILABLE"
+    assert refused.headers["retry-after"] == "1"
+    assert calls.count == 0
+    retried = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
+    assert retried.status_code == 201
+    assert calls.count == 1
 
 
 async def test_in_scale_out_mode_every_api_process_shares_the_key(

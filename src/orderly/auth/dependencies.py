@@ -59,6 +59,10 @@ async def _from_access_token(resources: Resources, token: str) -> Principal:
         claims = resources.access_tokens.verify(token)
     except TokenRejected as exc:
         raise InvalidTokenError from exc
+    # Fails closed: with the store unreachable this raises StoreUnavailableError (503
+    # with Retry-After). Whether the token was revoked (a demoted or deactivated user's)
+    # lives only there, and accepting it unchecked would hand revoked powers back for
+    # the length of the outage; API keys, resolved from the database, keep working.
     if await resources.revocations.is_revoked(claims.user_id, claims.generation):
         raise InvalidTokenError("The access token was revoked; log in or refresh again.")
     return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, role=claims.role)

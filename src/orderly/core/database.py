@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
 from orderly.config import Settings
+from orderly.core.database_errors import translate_unavailability
 from orderly.core.pool import FairAsyncPool
 
 NAMING_CONVENTION = {
@@ -117,6 +118,30 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+# The client waits this much longer than the server's statement_timeout: a slow
+# statement is cancelled by the server (its connection stays usable); only a server
+# that does not answer at all is given up on by the client (the connection is dropped).
+COMMAND_TIMEOUT_GRACE_SECONDS = 1.0
+
+
+def _asyncpg_timeouts(settings: Settings) -> dict[str, Any]:
+    """Per-connection bounds: sent once in the startup packet, no round trip per request."""
+
+    def ms(seconds: float) -> str:
+        return f"{round(seconds * 1000)}ms"
+
+    return {
+        "timeout": settings.db_connect_timeout_seconds,
+        "command_timeout": settings.db_statement_timeout_seconds + COMMAND_TIMEOUT_GRACE_SECONDS,
+        "server_settings": {
+            "statement_timeout": ms(settings.db_statement_timeout_seconds),
+            "idle_in_transaction_session_timeout": ms(
+                settings.db_idle_in_transaction_timeout_seconds
+            ),
+        },
+    }
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
@@ -129,17 +154,20 @@ def create_engine(settings: Settings) -> AsyncEngine:
             max_overflow=settings.db_max_overflow,
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
-        return engine
-    return create_async_engine(
-        settings.database_url,
-        echo=settings.db_echo,
-        poolclass=FairAsyncPool,
-        pool_pre_ping=settings.db_pool_pre_ping,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        pool_recycle=settings.db_pool_recycle,
-    )
+    else:
+        engine = create_async_engine(
+            settings.database_url,
+            echo=settings.db_echo,
+            poolclass=FairAsyncPool,
+            pool_pre_ping=settings.db_pool_pre_ping,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            pool_recycle=settings.db_pool_recycle,
+            connect_args=_asyncpg_timeouts(settings),
+        )
+    translate_unavailability(engine)
+    return engine
 
 
 class ReadOnlySessionError(RuntimeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orderly.core.errors import AppError
 from orderly.core.resources import Resources, get_resources
 from orderly.core.responses import TENANT_DATA_HEADERS
-from orderly.core.unit_of_work import commit, rollback
+from orderly.core.unit_of_work import commit, rollback, run_after_commit
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -48,9 +49,14 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def commit_unit(resources: Resources, session: AsyncSession) -> None:
-    """Commit, run the after-commit work, and invalidate what the unit changed."""
-    for namespace, tenant_id in await commit(session):
-        await resources.response_cache.invalidate(namespace, tenant_id)
+    """Commit, then run the after-commit work and invalidate what the unit changed;
+    only the commit can fail the request (see ``run_after_commit``)."""
+    changed = await commit(session, resources.failures)
+    invalidate = resources.response_cache.invalidate
+    await run_after_commit(
+        [partial(invalidate, namespace, tenant_id) for namespace, tenant_id in changed],
+        resources.failures,
+    )
 
 
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]

@@ -14,6 +14,7 @@ from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings
 from orderly.core.cache import InvalidationBus
 from orderly.core.database import Database
+from orderly.core.failures import FailureCounts
 from orderly.core.kvstore import KeyValueStore
 from orderly.core.pagination import CursorCodec
 from orderly.core.response_cache import ResponseCache
@@ -34,9 +35,11 @@ class Resources:
     bus: InvalidationBus
     api_keys: ApiKeyResolver
     response_cache: ResponseCache
+    failures: FailureCounts
 
     async def close(self) -> None:
         await self.bus.stop()
+        await self.response_cache.close()
         await self.tasks.drain()
         self.passwords.close()
         if self.redis is not None:

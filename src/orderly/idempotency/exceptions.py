@@ -5,6 +5,8 @@
     └── IdempotencyKeyReusedError (IDEMPOTENCY_KEY_REUSED)
     ConflictError (409)
     └── IdempotencyInProgressError (IDEMPOTENCY_IN_PROGRESS, Retry-After: 1)
+    ServiceUnavailableError (503)
+    └── IdempotencyUnavailableError (IDEMPOTENCY_UNAVAILABLE, Retry-After: 1)
 
 ``IdempotentReplay`` is not an error: it carries the stored response out of the
 dependency to the handler that sends it.
@@ -12,7 +14,12 @@ dependency to the handler that sends it.
 
 from __future__ import annotations
 
-from orderly.core.errors import ConflictError, FieldError, ValidationFailedError
+from orderly.core.errors import (
+    ConflictError,
+    FieldError,
+    ServiceUnavailableError,
+    ValidationFailedError,
+)
 from orderly.idempotency.schemas import StoredResponse
 
 
@@ -36,6 +43,20 @@ class IdempotencyKeyReusedError(ValidationFailedError):
 class IdempotencyInProgressError(ConflictError):
     code = "IDEMPOTENCY_IN_PROGRESS"
     default_detail = "A request with this Idempotency-Key is still being processed."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"})
+
+
+class IdempotencyUnavailableError(ServiceUnavailableError):
+    """The key cannot be checked (its store does not answer), so the request is refused
+    before it runs: a duplicate order is worse than a refused retry (SPEC)."""
+
+    code = "IDEMPOTENCY_UNAVAILABLE"
+    default_detail = (
+        "Idempotency keys cannot be checked right now, so the request was not run; "
+        "retry shortly with the same key."
+    )
 
     def __init__(self) -> None:
         super().__init__(headers={"Retry-After": "1"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -9,9 +10,11 @@ from dataclasses import dataclass
 import structlog
 
 from orderly.core.json_body import is_json_media_type
+from orderly.core.kvstore import StoreUnavailableError
 from orderly.idempotency.exceptions import (
     IdempotencyInProgressError,
     IdempotencyKeyReusedError,
+    IdempotencyUnavailableError,
     IdempotentReplay,
 )
 from orderly.idempotency.repository import IdempotencyRepository
@@ -86,18 +89,33 @@ def _answer(record: StoredResponse, request_fingerprint: str) -> Exception:
 
 
 async def claim(repository: IdempotencyRepository, key: str, request_fingerprint: str) -> Claim:
-    """Take the key, or raise: a replay, a reuse (422) or "still running" (409)."""
-    record = await repository.find(key)
-    if record is None:
-        if not await repository.lock(key):
-            raise IdempotencyInProgressError
-        # The first request may have stored its record and released the lock between
-        # our find and our lock; without this second look it would run twice.
+    """Take the key, or raise: a replay, a reuse (422), "still running" (409), or
+    "cannot tell" (503, the store does not answer: fail closed, before any work)."""
+    try:
         record = await repository.find(key)
         if record is None:
-            return Claim(repository, key, request_fingerprint)
-        await repository.unlock(key)
+            if not await repository.lock(key):
+                raise IdempotencyInProgressError
+            record = await _find_after_locking(repository, key)
+            if record is None:
+                return Claim(repository, key, request_fingerprint)
+            await repository.unlock(key)
+    except StoreUnavailableError as exc:
+        raise IdempotencyUnavailableError from exc
     raise _answer(record, request_fingerprint)
+
+
+async def _find_after_locking(
+    repository: IdempotencyRepository, key: str
+) -> StoredResponse | None:
+    # The first request may have stored its record and released the lock between our
+    # find and our lock; without this second look it would run twice.
+    try:
+        return await repository.find(key)
+    except StoreUnavailableError:
+        with contextlib.suppress(StoreUnavailableError):  # else it expires (LOCK_TTL_MS)
+            await repository.unlock(key)
+        raise
 
 
 async def settle(claim: Claim, record: StoredResponse | None) -> None:

@@ -6,8 +6,8 @@ scale-out mode gets ``RedisStore``, so what one API process decides holds for al
 them.
 """
 
-from orderly.core.kvstore.base import KeyValueStore
+from orderly.core.kvstore.base import KeyValueStore, StoreUnavailableError
 from orderly.core.kvstore.memory import MemoryStore
-from orderly.core.kvstore.redis_store import RedisStore
+from orderly.core.kvstore.redis_store import RedisStore, open_redis
 
-__all__ = ["KeyValueStore", "MemoryStore", "RedisStore"]
+__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "StoreUnavailableError", "open_redis"]

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from orderly.core.errors import ServiceUnavailableError
+
+
+class StoreUnavailableError(ServiceUnavailableError):
+    """The store did not answer: connection refused or broken, or no reply within its
+    timeout. Callers decide what that means for them without knowing the backend: the
+    cache is bypassed, an idempotency key refuses the request, a revocation check
+    fails closed (this error's own 503)."""
+
+    code = "REDIS_UNAVAILABLE"
+    default_detail = "A shared store is unreachable; retry shortly."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"})
+
 
 class KeyValueStore(Protocol):
     """Bytes under string keys, each with a time to live in milliseconds (> 0).
@@ -11,6 +26,9 @@ class KeyValueStore(Protocol):
     ``set_if_absent`` and ``incr`` are atomic: of N concurrent callers on one key,
     exactly one creates it. That is what makes them usable as a lock and as a
     rate-limit counter.
+
+    Every method raises ``StoreUnavailableError`` when the store cannot be reached in
+    time (never for the in-process store).
     """
 
     async def get(self, key: str) -> bytes | None: ...

@@ -56,11 +56,11 @@ class MemoryStore:
 
     async def raise_to(self, key: str, value: int, ttl_ms: int) -> None:
         expires_at = self._expiry(ttl_ms)
-        entry = self._live(key)
+        entry = self._entries.entry(key)
         if entry is not None:
-            value = max(value, int(entry[0]))
-            expires_at = max(expires_at, entry[1])
-        self._put(key, str(value).encode(), expires_at)
+            value = max(value, int(entry[1]))
+            expires_at = max(expires_at, entry[0])
+        self._entries.set_until(key, str(value).encode(), expires_at)
 
     async def incr(self, key: str, ttl_ms: int) -> int:
         expires_at = self._expiry(ttl_ms)
