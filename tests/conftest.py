@@ -24,6 +24,8 @@ from tests.support.services import (
     sqlite_backend,
 )
 
+pytest_plugins = ["tests.support.log_scan"]
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -57,7 +59,9 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,
-        "log_level": "WARNING",
+        # Everything the app can log, so that the session's secret scan sees it all
+        # (tests/support/log_scan.py).
+        "log_level": "DEBUG",
         "log_format": "console",
     }
     values.update(overrides)
