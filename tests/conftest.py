@@ -24,8 +24,9 @@ from tests.support.services import (
     sqlite_backend,
 )
 
-# Servers a test may stop or freeze (tests/support/throwaway.py).
-pytest_plugins = ["tests.support.throwaway"]
+# Servers a test may stop or freeze (tests/support/throwaway.py), and the scan of
+# every log line of the session for secrets (tests/support/log_scan.py).
+pytest_plugins = ["tests.support.throwaway", "tests.support.log_scan"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # Production refuses keys that look weak; this one is ``secrets.token_urlsafe(48)``.
@@ -62,7 +63,9 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,
-        "log_level": "WARNING",
+        # Everything the app can log, so that the session's secret scan sees it all
+        # (tests/support/log_scan.py).
+        "log_level": "DEBUG",
         "log_format": "console",
     }
     values.update(overrides)

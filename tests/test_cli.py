@@ -8,20 +8,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.server import session_log
+
 ORDERLY = [sys.executable, "-m", "orderly"]
 
 
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
+    result = subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
         [*ORDERLY, *args],
-        env=clean | env,
+        env=clean | {"APP_LOG_LEVEL": "DEBUG"} | env,
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+    log = session_log("cli.log")
+    if not isinstance(log, int):  # what the CLI printed is scanned for secrets too
+        with log:
+            log.write((result.stdout + result.stderr).encode())
+    return result
 
 
 def test_production_with_a_weak_secret_refuses_to_start(tmp_path: Path) -> None:
@@ -80,16 +90,11 @@ def test_create_user_bootstraps_an_owner_and_refuses_duplicates(tmp_path: Path) 
 def test_create_user_prompts_for_the_password(tmp_path: Path) -> None:
     env = {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
     assert _run(["migrate"], env, tmp_path).returncode == 0
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    result = subprocess.run(  # noqa: S603
-        [*ORDERLY, "create-user", "--tenant", "T", "--create-tenant", "--email", "p@t.example"],
-        env=clean | env,
-        cwd=tmp_path,
-        input="s3cret-password\ns3cret-password\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _run(
+        ["create-user", "--tenant", "T", "--create-tenant", "--email", "p@t.example"],
+        env,
+        tmp_path,
+        stdin="s3cret-password\ns3cret-password\n",
     )
     assert result.returncode == 0, result.stderr
     assert "member p@t.example" in result.stdout

@@ -53,7 +53,9 @@ def _settings() -> Settings:
             for err in exc.errors()
         )
         _fail(f"invalid configuration: {reasons}")
-    configure_logging(level=settings.log_level, fmt=settings.effective_log_format)
+    configure_logging(
+        level=settings.log_level, fmt=settings.effective_log_format, echo_sql=settings.db_echo
+    )
     return settings
 
 

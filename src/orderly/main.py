@@ -169,7 +169,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(level=settings.log_level, fmt=settings.effective_log_format)
+    configure_logging(
+        level=settings.log_level, fmt=settings.effective_log_format, echo_sql=settings.db_echo
+    )
     if settings.secret_key is None:
         logger.warning(
             "generated_secret_key",

@@ -143,10 +143,13 @@ def _asyncpg_timeouts(settings: Settings) -> dict[str, Any]:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """Parameters are hidden from errors and echo: they hold password hashes, key
+    hashes and whatever a client sent, and an error's text reaches the log.
+    (``APP_DB_ECHO`` is applied by ``configure_logging``, through our handler.)"""
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
-            echo=settings.db_echo,
+            hide_parameters=True,
             poolclass=FairAsyncPool,
             pool_pre_ping=False,
             pool_timeout=settings.db_pool_timeout,
@@ -157,7 +160,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     else:
         engine = create_async_engine(
             settings.database_url,
-            echo=settings.db_echo,
+            hide_parameters=True,
             poolclass=FairAsyncPool,
             pool_pre_ping=settings.db_pool_pre_ping,
             pool_size=settings.db_pool_size,

@@ -18,6 +18,7 @@ from starlette.types import ExceptionHandler
 from orderly.core.context import request_id_var
 from orderly.core.errors import AppError, FieldError
 from orderly.core.ids import UNKNOWN_ID
+from orderly.core.tracebacks import exception_message
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -155,7 +156,7 @@ async def _database_unavailable_handler(request: Request, exc: Exception) -> Res
     # write lock held past the busy timeout: all transient. Failing fast with 503 and
     # Retry-After beats holding the client until its own timeout; the driver text stays
     # in the log.
-    logger.warning("database_unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+    logger.warning("database_unavailable", error=type(exc).__name__, detail=exception_message(exc))
     return problem_response(
         status=503,
         code="DATABASE_UNAVAILABLE",
