@@ -26,7 +26,7 @@ from tests.support.services import (
 
 # Servers a test may stop or freeze (tests/support/throwaway.py), and the scan of
 # every log line of the session for secrets (tests/support/log_scan.py).
-pytest_plugins = ["tests.support.throwaway", "tests.support.log_scan"]
+pytest_plugins = ["tests.support.log_scan", "tests.support.throwaway"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # Production refuses keys that look weak; this one is ``secrets.token_urlsafe(48)``.
