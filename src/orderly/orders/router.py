@@ -89,7 +89,7 @@ async def list_orders(
     summary="One order",
     responses=problems(InsufficientScopeError, OrderNotFoundError),
 )
-async def get_order(order_id: str, orders: ReadOrders) -> OrderRead:
+async def get_order(order_id: OrderId, orders: ReadOrders) -> OrderRead:
     return await orders.get(order_id)
 
 
