@@ -26,7 +26,13 @@ from tests.support.services import (
     sqlite_backend,
 )
 
+# Servers a test may stop or freeze (tests/support/throwaway.py), and the scan of
+# every log line of the session for secrets (tests/support/log_scan.py).
+pytest_plugins = ["tests.support.log_scan", "tests.support.throwaway"]
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# Production refuses keys that look weak; this one is ``secrets.token_urlsafe(48)``.
+PRODUCTION_SECRET = "3fhL3BD7hYaBp1pYJISpIVysjyQBB6LHrNYfIvxU7H_3tWFgEWol9uL9x0BUf2Rh"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -59,7 +65,9 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,
-        "log_level": "WARNING",
+        # Everything the app can log, so that the session's secret scan sees it all
+        # (tests/support/log_scan.py).
+        "log_level": "DEBUG",
         "log_format": "console",
     }
     values.update(overrides)

@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.server import session_log
+
 ORDERLY = [sys.executable, "-m", "orderly"]
 
 
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    return subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
+    result = subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
         [*ORDERLY, *args],
-        env=clean | env,
+        env=clean | {"APP_LOG_LEVEL": "DEBUG"} | env,
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+    log = session_log("cli.log")
+    if not isinstance(log, int):  # what the CLI printed is scanned for secrets too
+        with log:
+            log.write((result.stdout + result.stderr).encode())
+    return result
 
 
 def test_production_with_a_weak_secret_refuses_to_start(tmp_path: Path) -> None:
@@ -79,16 +90,34 @@ def test_create_user_bootstraps_an_owner_and_refuses_duplicates(tmp_path: Path) 
 def test_create_user_prompts_for_the_password(tmp_path: Path) -> None:
     env = {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
     assert _run(["migrate"], env, tmp_path).returncode == 0
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    result = subprocess.run(  # noqa: S603
-        [*ORDERLY, "create-user", "--tenant", "T", "--create-tenant", "--email", "p@t.example"],
-        env=clean | env,
-        cwd=tmp_path,
-        input="s3cret-password\ns3cret-password\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _run(
+        ["create-user", "--tenant", "T", "--create-tenant", "--email", "p@t.example"],
+        env,
+        tmp_path,
+        stdin="s3cret-password\ns3cret-password\n",
     )
     assert result.returncode == 0, result.stderr
     assert "member p@t.example" in result.stdout
+
+
+def test_serve_refuses_several_workers_without_a_shared_store(tmp_path: Path) -> None:
+    env = {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'embedded.db'}"}
+    with socket.socket() as taken:  # were it not refused, serve would fail to bind
+        taken.bind(("127.0.0.1", 0))
+        port = str(taken.getsockname()[1])
+        result = _run(["serve", "--port", port, "--workers", "2"], env, tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "--workers 2 needs APP_REDIS_URL" in lines[0]
+    assert not (tmp_path / "embedded.db").exists()  # refused before migrating anything
+
+
+def test_importing_the_command_line_does_not_import_the_app(tmp_path: Path) -> None:
+    """Each `serve --workers` worker imports it again before it answers health checks."""
+    heavy = ("fastapi", "sqlalchemy", "alembic", "redis", "uvicorn", "pydantic_settings")
+    probe = f"import sys, orderly.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run(  # noqa: S603 - our own module, fixed code
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"

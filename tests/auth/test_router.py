@@ -80,6 +80,29 @@ async def test_a_short_password_is_a_422_naming_the_field(client: httpx.AsyncCli
     assert fields == ["body.password"]
 
 
+async def test_an_overlong_email_is_refused_by_its_length_before_it_is_parsed(
+    client: httpx.AsyncClient,
+) -> None:
+    # EmailStr's "Name <address>" regex is quadratic in a run of spaces: never reach it.
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "tenant_name": "Acme",
+            "email": " " * 2000 + "owner@example.com",
+            "password": PASSWORD,
+            "full_name": "Olive Owner",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "field": "body.email",
+            "message": "String should have at most 320 characters",
+            "code": "string_too_long",
+        }
+    ]
+
+
 async def test_login_returns_a_bearer_token_pair(client: httpx.AsyncClient) -> None:
     owner = await register(client)
     response = await login(client, owner.email)
@@ -125,6 +148,7 @@ async def _tokens_to_reject(owner: Account) -> dict[str, str]:
         "sub": owner.user_id,
         "tid": owner.tenant_id,
         "role": "owner",
+        "gen": 0,
         "jti": "x",
         "iat": now,
         "exp": now + 600,
@@ -139,6 +163,10 @@ async def _tokens_to_reject(owner: Account) -> dict[str, str]:
         "other key": _forge(good, key="another-secret-that-is-long-enough-000000"),
         "other algorithm": _forge(good, alg="HS512"),
         "missing claims": _forge({"sub": owner.user_id, "exp": now + 600}),
+        "no generation (issued before generations)": _forge(
+            {k: v for k, v in good.items() if k != "gen"}
+        ),
+        "generation not an integer": _forge(good | {"gen": "0"}),
     }
 
 
@@ -224,7 +252,16 @@ async def busy_hash_client(backend: Backend) -> AsyncIterator[tuple[FastAPI, htt
     """
     if backend.name == "sqlite":
         pytest.skip("SQLite serializes password checks on its write lock, ahead of the queue")
-    app = create_app(make_settings(backend, password_hash_max_wait_seconds=1e-9))
+    # Hashes that take a while (~20-50 ms, not the suite's ~1 ms): the storm's other
+    # requests must reach the queue while the admitted one still hashes, on a busy
+    # machine too, where a 1 ms hash could finish before the next request gets there.
+    settings = make_settings(
+        backend,
+        password_hash_max_wait_seconds=1e-9,
+        password_hash_time_cost=2,
+        password_hash_memory_kib=19456,
+    )
+    app = create_app(settings)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,

@@ -24,7 +24,7 @@ def _codec(ttl_seconds: int = 60, previous: list[str] | None = None) -> AccessTo
 
 def test_a_token_verifies_again_and_again_with_the_same_claims() -> None:
     codec = _codec()
-    token = codec.issue(user_id="usr_1", tenant_id="ten_1", role=Role.ADMIN)
+    token = codec.issue(user_id="usr_1", tenant_id="ten_1", role=Role.ADMIN, generation=0)
     first, second = codec.verify(token), codec.verify(token)
     assert first == second
     assert (first.user_id, first.tenant_id, first.role) == ("usr_1", "ten_1", Role.ADMIN)
@@ -32,7 +32,7 @@ def test_a_token_verifies_again_and_again_with_the_same_claims() -> None:
 
 def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     codec = _codec(ttl_seconds=60)
-    token = codec.issue(user_id="usr_1", tenant_id="ten_1", role=Role.MEMBER)
+    token = codec.issue(user_id="usr_1", tenant_id="ten_1", role=Role.MEMBER, generation=0)
     claims = codec.verify(token)  # remembered now
     later = claims.expires_at + 1
     monkeypatch.setattr(time, "time", lambda: later)  # the module tokens reads the clock from
@@ -42,7 +42,7 @@ def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.Monke
 
 def test_a_token_changed_by_one_byte_is_refused_after_the_original_was_remembered() -> None:
     codec = _codec()
-    token = codec.issue(user_id="usr_1", tenant_id="ten_1", role=Role.MEMBER)
+    token = codec.issue(user_id="usr_1", tenant_id="ten_1", role=Role.MEMBER, generation=0)
     codec.verify(token)
     header, payload, signature = token.split(".")
     forged_claims = {
@@ -64,7 +64,7 @@ def test_a_token_signed_with_a_previous_key_still_verifies() -> None:
     old = AccessTokenCodec(
         signing_key="o" * 64, verification_keys=["o" * 64], algorithm="HS256", ttl_seconds=60
     )
-    token = old.issue(user_id="usr_1", tenant_id="ten_1", role=Role.OWNER)
+    token = old.issue(user_id="usr_1", tenant_id="ten_1", role=Role.OWNER, generation=0)
     assert _codec(previous=["o" * 64]).verify(token).user_id == "usr_1"
     with pytest.raises(InvalidTokenError):
         _codec().verify(token)

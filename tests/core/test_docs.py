@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from orderly.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_SECRET, make_settings
 from tests.support.services import Backend
 
 
@@ -71,7 +71,9 @@ async def test_docs_pages_load_their_assets_from_this_app(client: httpx.AsyncCli
 
 
 async def test_docs_and_openapi_are_off_in_production(backend: Backend) -> None:
-    app = create_app(make_settings(backend, environment="production", secret_key="z" * 48))
+    app = create_app(
+        make_settings(backend, environment="production", secret_key=PRODUCTION_SECRET)
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -79,3 +81,18 @@ async def test_docs_and_openapi_are_off_in_production(backend: Backend) -> None:
                 response = await client.get(path)
                 assert response.status_code == 404, path
                 assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_operation_documents_the_problems_answered_at_the_edge(
+    client: httpx.AsyncClient,
+) -> None:
+    # INVALID_HOST (400) and REQUEST_HEADER_FIELDS_TOO_LARGE (431) come before routing.
+    document = (await client.get("/openapi.json")).json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status in ("400", "431"):
+                entry = operation["responses"].get(status)
+                assert entry is not None, (method, path, status)
+                assert "application/problem+json" in entry["content"], (method, path, status)
+    assert "REQUEST_HEADER_FIELDS_TOO_LARGE" in str(document)
+    assert "JSON_TOO_DEEP" in str(document)

@@ -39,7 +39,8 @@ async def test_a_hanging_pubsub_close_does_not_hang_shutdown(
                 break
         assert received, "the listener never subscribed"
         started = time.monotonic()
-        await asyncio.wait_for(bus.stop(), timeout=5)  # without the bound: forever
-        assert time.monotonic() - started < 1.0
+        await asyncio.wait_for(bus.stop(), timeout=30)  # without the bound: forever
+        # Bounded by 2 x the (patched) close timeout, 0.4 s; the slack is a busy machine's.
+        assert time.monotonic() - started < 5.0
     finally:
         await redis.aclose()

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
-from orderly.core.kvstore import KeyValueStore, MemoryStore, RedisStore
+from orderly.core.kvstore import (
+    KeyValueStore,
+    MemoryStore,
+    RedisStore,
+    StoreUnavailableError,
+    open_redis,
+)
+from tests.support.clock import FakeClock
 from tests.support.services import require_redis
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support.throwaway import ThrowawayRedis
 
 
 @pytest.fixture
@@ -111,11 +109,35 @@ async def test_concurrent_increments_are_never_lost(store: KeyValueStore) -> Non
 
 
 async def test_a_counter_keeps_the_expiry_it_was_created_with(store: KeyValueStore) -> None:
-    assert await store.incr("c", ttl_ms=600) == 1
-    await asyncio.sleep(0.35)
-    assert await store.incr("c", ttl_ms=600) == 2  # does not push the expiry back
-    await asyncio.sleep(0.4)
+    # Created at 0, it expires at 1.5 s; incremented at 0.75 s, it would live until
+    # 2.25 s if that pushed the expiry back. Read at 1.9 s. A busy machine can delay the
+    # second increment by 0.75 s before the verdict changes; a late read cannot fail it.
+    created = time.monotonic()
+    assert await store.incr("c", ttl_ms=1500) == 1
+    await asyncio.sleep(0.75)
+    assert await store.incr("c", ttl_ms=1500) == 2
+    await asyncio.sleep(max(0.0, created + 1.9 - time.monotonic()))
     assert await store.get("c") is None
+
+
+async def test_raise_to_keeps_the_larger_value_whatever_the_order(store: KeyValueStore) -> None:
+    await store.raise_to("m", 5, ttl_ms=10_000)
+    await store.raise_to("m", 3, ttl_ms=10_000)
+    assert await store.get("m") == b"5"
+    await store.raise_to("m", 8, ttl_ms=10_000)
+    assert await store.get("m") == b"8"
+
+
+async def test_raise_to_never_shortens_the_life_of_the_key(store: KeyValueStore) -> None:
+    await store.raise_to("m", 1, ttl_ms=10_000)
+    await store.raise_to("m", 2, ttl_ms=100)
+    await asyncio.sleep(0.2)
+    assert await store.get("m") == b"2"
+
+
+async def test_concurrent_raises_end_at_the_largest_value(store: KeyValueStore) -> None:
+    await asyncio.gather(*(store.raise_to("m", n, ttl_ms=10_000) for n in range(50, 0, -1)))
+    assert await store.get("m") == b"50"
 
 
 @pytest.mark.parametrize("ttl_ms", [0, -1])
@@ -170,3 +192,55 @@ async def test_redis_store_keeps_every_key_under_its_prefix(redis_client: Redis)
         assert 0 < await redis_client.pttl(f"{prefix}k") <= 10_000
     finally:
         await redis_client.delete(f"{prefix}k")
+
+
+@pytest.fixture
+async def restartable_store(throwaway_redis: ThrowawayRedis) -> AsyncIterator[RedisStore]:
+    """A store on a throwaway Redis, its pool holding 8 connections to the current server."""
+    client = open_redis(
+        throwaway_redis.url,
+        max_connections=8,
+        pool_timeout=1.0,
+        socket_timeout=0.5,
+        connect_timeout=0.5,
+    )
+    store = RedisStore(client, prefix="t:")
+    await asyncio.gather(*(store.get("warm") for _ in range(8)))
+    try:
+        yield store
+    finally:
+        await client.aclose()
+
+
+async def test_reads_over_connections_a_redis_restart_broke_are_retried_on_fresh_ones(
+    restartable_store: RedisStore, throwaway_redis: ThrowawayRedis
+) -> None:
+    """redis/redis-py#2727: the pool hands out connections to the old server, and
+    without a retry each one failed one command."""
+    throwaway_redis.restart()
+    assert await asyncio.gather(*(restartable_store.get("k") for _ in range(8))) == [None] * 8
+
+
+async def test_an_increment_over_a_broken_connection_is_not_sent_again(
+    restartable_store: RedisStore, throwaway_redis: ThrowawayRedis
+) -> None:
+    """INCR is not idempotent: had the lost reply been the only thing lost, a retry would
+    count one request twice. It fails instead (a control test of the retry policy's
+    single-attempt switch, which relies on redis-py sending pipelines through the
+    connection's Retry)."""
+    throwaway_redis.restart()
+    with pytest.raises(StoreUnavailableError):
+        await restartable_store.incr("c", ttl_ms=10_000)
+    assert await restartable_store.incr("c", ttl_ms=10_000) == 1
+
+
+async def test_a_redis_that_is_down_is_reported_as_unavailable_within_its_timeouts(
+    restartable_store: RedisStore, throwaway_redis: ThrowawayRedis
+) -> None:
+    throwaway_redis.stop()
+    started = time.perf_counter()
+    with pytest.raises(StoreUnavailableError):
+        await restartable_store.get("k")
+    with pytest.raises(StoreUnavailableError):
+        await restartable_store.set("k", b"v", ttl_ms=1000)
+    assert time.perf_counter() - started < 2.0

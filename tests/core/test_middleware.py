@@ -9,7 +9,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 
 from orderly.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_SECRET, make_settings
 from tests.support.services import Backend
 
 
@@ -54,7 +54,7 @@ async def test_every_response_has_timing_and_security_headers(client: httpx.Asyn
 
 async def test_hsts_is_sent_in_production(backend: Backend) -> None:
     async for client in _client_for(
-        backend, environment="production", secret_key="p" * 40 + "roduction-secret"
+        backend, environment="production", secret_key=PRODUCTION_SECRET
     ):
         response = await client.get("/health/live")
         assert response.headers["strict-transport-security"].startswith("max-age=")
@@ -112,3 +112,55 @@ async def test_unknown_hosts_are_rejected_with_a_problem(backend: Backend) -> No
         assert allowed.status_code == 200
         exact = await client.get("/health/live", headers={"Host": "api.example"})
         assert exact.status_code == 200
+
+
+MALFORMED_HOSTS = [
+    "api.example:evil",  # passed as api.example: everything after the colon was dropped
+    "api.example:99999",
+    "api.example:0",
+    "api.example:",
+    "api.example:80:80",
+    "api.example:+80",
+    "api.example:８０",  # noqa: RUF001 - full-width digits are digits to str.isdigit
+    "evil/.orderly.test",  # ends with .orderly.test, but is no host name
+    "evil.com#.orderly.test",
+    "[::1",
+    "[::1]x",
+    "[zz::1]:80",
+    "[fe80::1%eth0]",
+    "",
+]
+
+
+async def test_a_malformed_host_header_is_400_invalid_host(backend: Backend) -> None:
+    allowed = ["api.example", "*.orderly.test", "[::1]"]
+    async for client in _client_for(backend, allowed_hosts=allowed):
+        for host in MALFORMED_HOSTS:
+            response = await client.get("/health/live", headers=[(b"Host", host.encode("utf-8"))])
+            assert response.status_code == 400, host
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["code"] == "INVALID_HOST", host
+
+
+async def test_a_well_formed_allowed_host_passes_with_or_without_a_port(backend: Backend) -> None:
+    allowed = ["api.example", "*.orderly.test", "[::1]"]
+    async for client in _client_for(backend, allowed_hosts=allowed):
+        for host in (
+            "api.example",
+            "API.Example:1",
+            "api.example:65535",
+            "eu.orderly.test:8000",
+            "[::1]",
+            "[::1]:8000",
+        ):
+            response = await client.get("/health/live", headers={"Host": host})
+            assert response.status_code == 200, host
+
+
+async def test_two_host_headers_are_400_invalid_host(backend: Backend) -> None:
+    async for client in _client_for(backend, allowed_hosts=["api.example"]):
+        response = await client.get(
+            "/health/live", headers=[(b"Host", b"api.example"), (b"Host", b"api.example")]
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "INVALID_HOST"

@@ -2,6 +2,12 @@
 
 Each test drives the queue the way SQLAlchemy's pool does: ``get`` inside
 ``greenlet_spawn``, ``put_nowait`` when a connection is returned.
+
+Two tests guard the workaround in ``orderly.core.pool`` (private SQLAlchemy parts,
+pinned to 2.1.x in pyproject.toml): the control test fails the day SQLAlchemy's own
+queue is fair (then ``FairAsyncQueue`` can go), and the engine test fails the day the
+pool stops building its queue from ``_queue_class`` (then the workaround is silently
+off and must be redone).
 """
 
 from __future__ import annotations
@@ -46,7 +52,10 @@ async def test_a_returned_connection_goes_to_the_longest_waiter() -> None:
 
 
 async def test_control_the_stock_queue_lets_a_newcomer_jump_the_queue() -> None:
-    """Why FairAsyncQueue exists: SQLAlchemy's own queue gives it to the newcomer."""
+    """Why FairAsyncQueue exists: SQLAlchemy's own queue gives it to the newcomer.
+
+    When this fails, SQLAlchemy (or asyncio) serves waiters in order: remove
+    ``orderly.core.pool`` and its pin instead of fixing this test."""
     assert await newcomer_races_a_waiter(AsyncAdaptedQueue[str](maxsize=1)) == [
         ("newcomer", "conn")
     ]
@@ -103,6 +112,9 @@ async def test_the_engine_pools_use_the_fair_queue(backend: Backend) -> None:
     engine = create_engine(engine_options(make_settings(backend)))
     try:
         assert isinstance(engine.pool, FairAsyncPool)
+        # The private seam the workaround relies on: the pool built its queue from
+        # _queue_class (SQLAlchemy 2.1, sqlalchemy/pool/impl.py).
+        assert isinstance(engine.pool._pool, FairAsyncQueue)
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
         assert engine.pool.checkedin() == 1  # returned to the fair queue, kept

@@ -18,7 +18,13 @@ from typing import Any
 
 import uvicorn
 
-from orderly.core.serving import ACCEPT_HANDLES, accept_sockets
+from orderly.core.serving import (
+    ACCEPT_HANDLES,
+    APP,
+    WORKER_HEALTHCHECK_TIMEOUT_SECONDS,
+    accept_sockets,
+    server_config,
+)
 
 BUSY_ITERATION_S = 0.05
 BURST = 64
@@ -103,3 +109,9 @@ def test_control_one_handle_accepts_one_connection_per_iteration() -> None:
     with busy_server(1) as (server, port):
         accepted, _ = accepted_after_burst(server, port)
     assert accepted < BURST / 2
+
+
+def test_workers_get_the_deliberate_health_check_timeout_not_uvicorns_default() -> None:
+    config = server_config("127.0.0.1", 0, workers=2)
+    assert config.timeout_worker_healthcheck == WORKER_HEALTHCHECK_TIMEOUT_SECONDS
+    assert uvicorn.Config(APP).timeout_worker_healthcheck < WORKER_HEALTHCHECK_TIMEOUT_SECONDS

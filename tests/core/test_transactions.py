@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated
 
 import httpx
 import pytest
@@ -13,24 +12,14 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from orderly.core.container import Container
 from orderly.core.database import DATABASE, ReadOnlySessionError, new_id
-from orderly.core.dependencies import service
+from orderly.core.failures import FAILURES
 from orderly.core.identity import Plan
-from orderly.core.unit_of_work import UnitOfWork
 from orderly.main import create_app
 from orderly.tenants.models import Tenant
 from tests.conftest import make_settings
-from tests.support.parts import part
+from tests.support.parts import Work, part
 from tests.support.services import Backend
-
-
-def _unit(uow: UnitOfWork, parts: Container) -> UnitOfWork:
-    return uow
-
-
-# A route's unit of work itself, opened as every service's is (public: no principal).
-Work = Annotated[UnitOfWork, service(_unit)]
 
 
 def _router() -> APIRouter:
@@ -38,9 +27,8 @@ def _router() -> APIRouter:
 
     @router.post("/write", status_code=201)
     async def write(work: Work) -> dict[str, str]:
-        session = work.session
-        await session.execute(text("CREATE TABLE IF NOT EXISTS _probe (v INTEGER)"))
-        await session.execute(text("INSERT INTO _probe (v) VALUES (1)"))
+        await work.session.execute(text("CREATE TABLE IF NOT EXISTS _probe (v INTEGER)"))
+        await work.session.execute(text("INSERT INTO _probe (v) VALUES (1)"))
         return {"status": "written"}
 
     return router
@@ -61,34 +49,77 @@ async def test_a_failing_commit_is_an_error_response_not_a_2xx(
     assert "COMMIT" not in response.text
 
 
+async def test_an_after_commit_action_that_fails_does_not_fail_the_committed_request(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The response says what the database says: the row is there, so 201. The failure
+    is counted (and logged) instead."""
+    router = APIRouter(prefix="/_tx")
+
+    async def unreachable() -> None:
+        raise ConnectionError("the other party is down")
+
+    @router.post("/with-follow-up", status_code=201)
+    async def write(work: Work) -> dict[str, str]:
+        await work.session.execute(text("CREATE TABLE IF NOT EXISTS _follow (v INTEGER)"))
+        await work.session.execute(text("INSERT INTO _follow (v) VALUES (1)"))
+        work.after_commit(unreachable, name="unreachable")
+        return {"status": "written"}
+
+    app.include_router(router)
+    response = await client.post("/_tx/with-follow-up")
+    assert response.status_code == 201, response.text
+    async with part(app, DATABASE).session(write=False) as session:
+        assert (await session.execute(text("SELECT count(*) FROM _follow"))).scalar_one() == 1
+        await session.commit()
+    assert part(app, FAILURES).counts["after_commit"] == 1
+
+
+POOL_TIMEOUT_SECONDS = 0.3
+
+
 async def test_an_exhausted_pool_fails_fast_with_503(backend: Backend) -> None:
     """A request that cannot get a connection within the pool timeout gets a 503 with
-    Retry-After instead of hanging until the client gives up."""
+    Retry-After instead of hanging until the client gives up.
+
+    The one connection is held until the starved request has its answer, so the
+    verdict does not depend on how fast the machine is: without the timeout the
+    starved request would wait forever (the 30 s guard below), never get a 200."""
     app = create_app(
-        make_settings(backend, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.3)
+        make_settings(
+            backend, db_pool_size=1, db_max_overflow=0, db_pool_timeout=POOL_TIMEOUT_SECONDS
+        )
     )
     router = APIRouter()
+    holding, release = asyncio.Event(), asyncio.Event()
 
     @router.get("/_hold")
     async def hold(work: Work) -> dict[str, str]:
         await work.session.execute(text("SELECT 1"))
-        await asyncio.sleep(1.0)
+        holding.set()
+        await release.wait()
         return {"held": "yes"}
+
+    @router.get("/_query")
+    async def query(work: Work) -> dict[str, str]:
+        await work.session.execute(text("SELECT 1"))
+        return {"queried": "yes"}
 
     app.include_router(router)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             holder = asyncio.create_task(client.get("/_hold"))
-            await asyncio.sleep(0.2)
+            await asyncio.wait_for(holding.wait(), timeout=30)
             started = time.perf_counter()
-            starved = await client.get("/_hold")
+            starved = await asyncio.wait_for(client.get("/_query"), timeout=30)
             waited = time.perf_counter() - started
+            release.set()
             assert (await holder).status_code == 200
     assert starved.status_code == 503
     assert starved.json()["code"] == "DATABASE_UNAVAILABLE"
     assert starved.headers["retry-after"] == "1"
-    assert waited < 0.9
+    assert waited >= 0.9 * POOL_TIMEOUT_SECONDS  # it did wait for a connection first
 
 
 async def test_a_connection_killed_under_the_pool_costs_at_most_one_503(backend: Backend) -> None:
@@ -101,8 +132,7 @@ async def test_a_connection_killed_under_the_pool_costs_at_most_one_503(backend:
 
     @router.get("/_pid")
     async def pid(work: Work) -> dict[str, int]:
-        pid = (await work.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        return {"pid": pid}
+        return {"pid": (await work.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()}
 
     app.include_router(router)
     async with app.router.lifespan_context(app):

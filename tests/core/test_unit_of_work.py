@@ -13,11 +13,12 @@ from sqlalchemy import select
 from orderly.core.container import Container
 from orderly.core.database import DATABASE, new_id
 from orderly.core.errors import ConflictError
+from orderly.core.failures import FAILURES
 from orderly.core.identity import Plan
 from orderly.core.jobs import JOBS, JobArgs
 from orderly.core.response_cache import RESPONSE_CACHE, CachedBody
 from orderly.core.tasks import TASKS
-from orderly.core.unit_of_work import UNITS, NoPrincipalError, UnitOfWork, unit_of_work
+from orderly.core.unit_of_work import NoPrincipalError, UnitOfWork, unit_of_work
 from orderly.items.models import Item
 from orderly.main import create_app
 from orderly.tenants.models import Tenant
@@ -150,8 +151,8 @@ async def test_failing_work_after_commit_is_counted_not_raised_and_the_rest_runs
     async def fine() -> None:
         ran.append("fine")
 
-    units = container[UNITS]
-    failures_before = units.failed_after_commit
+    failures = container[FAILURES].counts
+    failures_before = failures["after_commit"]
     async with unit_of_work(container) as uow:
         tenant_id = _add_tenant(uow)
         uow.after_commit(broken, name="broken")
@@ -159,7 +160,7 @@ async def test_failing_work_after_commit_is_counted_not_raised_and_the_rest_runs
         uow.enqueue_job("test.nobody_handles_this")
     assert await _committed(container, tenant_id)
     assert ran == ["fine"]
-    assert units.failed_after_commit == failures_before + 2  # the action and the job
+    assert failures["after_commit"] == failures_before + 2  # the action and the job
 
 
 async def test_a_unit_for_nobody_refuses_work_that_needs_a_principal(
@@ -175,7 +176,8 @@ async def test_a_committed_write_answers_201_when_redis_dies_before_its_invalida
     backend: Backend, tmp_path: Path
 ) -> None:
     """The item is saved; its cache invalidation fails after the commit (Redis is
-    gone). The client is told the truth, 201, and the failure is counted."""
+    gone). The client is told the truth, 201, and the failure is counted (the cache
+    retries the invalidation itself)."""
     with throwaway_redis(tmp_path) as redis_server:
         app = create_app(make_settings(backend, redis_url=redis_server.url))
         async with app.router.lifespan_context(app):
@@ -186,10 +188,9 @@ async def test_a_committed_write_answers_201_when_redis_dies_before_its_invalida
                 headers = key_headers(key["key"])
                 await add_item(client, headers)  # the key is now resolved in-process
                 redis_server.stop()
-                units = app.state.container[UNITS]
-                failures_before = units.failed_after_commit
+                failures = app.state.container[FAILURES].counts
                 item = await add_item(client, headers)  # asserts the 201
-                assert units.failed_after_commit == failures_before + 1
+                assert failures["cache_invalidation"] == 1
             async with app.state.container[DATABASE].read_connection() as connection:
                 stmt = select(Item.id).where(Item.id == item["id"])
                 assert (await connection.execute(stmt)).first() is not None

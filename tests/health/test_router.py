@@ -25,7 +25,9 @@ async def test_ready_checks_every_configured_dependency(
 
 
 async def _ready(backend: Backend, **overrides: object) -> httpx.Response:
-    app = create_app(make_settings(backend, health_timeout_seconds=1.0, **overrides))
+    # The unreachable side is refused at once; the timeout only has to let the other
+    # side answer on a busy machine, so it is generous.
+    app = create_app(make_settings(backend, health_timeout_seconds=10.0, **overrides))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -25,11 +25,15 @@ BASE = "/test/idempotency"
 class Calls:
     count: int = 0
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    # A handler called with ``hold`` runs until the test sets this: overlap by design,
+    # not by a delay that a slow machine might outlast.
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class ThingIn(BaseModel):
     name: str
     delay: float = 0.0
+    hold: bool = False
     padding: int = 0
 
 
@@ -52,7 +56,9 @@ def _things(router: APIRouter, calls: Calls) -> None:
     async def create_thing(thing: ThingIn, response: Response) -> ThingOut:
         calls.count += 1
         calls.started.set()
-        await asyncio.sleep(thing.delay)  # long enough, and concurrent retries overlap
+        await asyncio.sleep(thing.delay)
+        if thing.hold:
+            await calls.release.wait()
         response.headers["Location"] = f"{BASE}/things/{calls.count}"
         return ThingOut(id=calls.count, name=thing.name, padding="x" * thing.padding)
 

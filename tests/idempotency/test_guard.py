@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from fastapi import FastAPI
 from orderly.config import Settings
 from orderly.core.access import get_principal
 from orderly.core.container import Container
-from orderly.core.kvstore import KV, KeyValueStore
+from orderly.core.kvstore import KV, KeyValueStore, StoreUnavailableError
 from orderly.idempotency.repository import IDEMPOTENCY_RECORDS, IdempotencyRepository
 from orderly.main import create_app
 from tests.idempotency.conftest import (
@@ -82,33 +83,35 @@ async def test_the_same_key_with_another_body_is_rejected(
 async def test_concurrent_requests_with_one_key_run_the_handler_once(
     api: httpx.AsyncClient, calls: Calls, key: str
 ) -> None:
-    responses = await asyncio.gather(
-        *(
-            api.post(THINGS, json={"name": "a", "delay": 0.2}, headers=with_key(key))
-            for _ in range(10)
-        )
-    )
+    held = {"name": "a", "hold": True}  # the handler that runs waits for calls.release
+    requests = [
+        asyncio.create_task(api.post(THINGS, json=held, headers=with_key(key))) for _ in range(10)
+    ]
+    # The nine that do not run the handler answer while it still holds the key.
+    async with asyncio.timeout(30):
+        while sum(request.done() for request in requests) < 9:
+            await asyncio.wait(requests, return_when=asyncio.FIRST_COMPLETED, timeout=0.1)
+    calls.release.set()
+    responses = await asyncio.gather(*requests)
     assert calls.count == 1
     executed = [r for r in responses if r.status_code == 201 and REPLAYED not in r.headers]
     assert len(executed) == 1
     in_progress = [r for r in responses if r.status_code == 409]
-    assert in_progress, "the requests did not overlap"
+    assert len(in_progress) == 9
     for response in in_progress:
         assert response.json()["code"] == "IDEMPOTENCY_IN_PROGRESS"
         assert response.headers["retry-after"] == "1"
-    replays = [r for r in responses if r.headers.get(REPLAYED) == "true"]
-    assert all(r.content == executed[0].content for r in replays)
-    assert len(executed) + len(in_progress) + len(replays) == 10
 
 
 async def test_after_the_first_finishes_a_retry_is_a_replay_not_a_conflict(
     api: httpx.AsyncClient, calls: Calls, key: str
 ) -> None:
-    body = {"name": "a", "delay": 0.5}
+    body = {"name": "a", "hold": True}
     slow = asyncio.create_task(api.post(THINGS, json=body, headers=with_key(key)))
-    # The first request holds the key once its handler runs.
-    await asyncio.wait_for(calls.started.wait(), timeout=5)
+    # The first request holds the key once its handler runs, until it is released.
+    await asyncio.wait_for(calls.started.wait(), timeout=30)
     during = await api.post(THINGS, json=body, headers=with_key(key))
+    calls.release.set()
     first = await slow
     after = await api.post(THINGS, json=body, headers=with_key(key))
     assert during.status_code == 409
@@ -245,6 +248,13 @@ async def test_a_form_body_is_fingerprinted_from_its_fields(
     assert calls.count == 1
 
 
+def _records_in(app: FastAPI, wrap: Callable[[KeyValueStore], KeyValueStore]) -> None:
+    """Idempotency records from here on go through ``wrap`` around the app's store."""
+    container: Container = app.state.container
+    records = IdempotencyRepository(wrap(container[KV]), ttl_seconds=60)
+    container.replace(IDEMPOTENCY_RECORDS, records)
+
+
 class _RecordsCannotBeStored:
     """Delegates to the real store, but every write of a record fails (Redis down)."""
 
@@ -253,9 +263,6 @@ class _RecordsCannotBeStored:
 
     async def get(self, key: str) -> bytes | None:
         return await self.inner.get(key)
-
-    async def get_many(self, *keys: str) -> list[bytes | None]:
-        return await self.inner.get_many(*keys)
 
     async def set(self, key: str, value: bytes, ttl_ms: int) -> None:
         raise ConnectionError("store unavailable")
@@ -266,6 +273,12 @@ class _RecordsCannotBeStored:
     async def delete(self, *keys: str) -> None:
         await self.inner.delete(*keys)
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        return await self.inner.get_many(*keys)
+
+    async def raise_to(self, key: str, value: int, ttl_ms: int) -> None:
+        await self.inner.raise_to(key, value, ttl_ms=ttl_ms)
+
     async def incr(self, key: str, ttl_ms: int) -> int:
         return await self.inner.incr(key, ttl_ms=ttl_ms)
 
@@ -273,13 +286,62 @@ class _RecordsCannotBeStored:
 async def test_a_record_that_cannot_be_stored_does_not_fail_the_response(
     api: httpx.AsyncClient, app: FastAPI, calls: Calls, key: str
 ) -> None:
-    container: Container = app.state.container
-    failing = _RecordsCannotBeStored(container[KV])
-    container.replace(IDEMPOTENCY_RECORDS, IdempotencyRepository(failing, ttl_seconds=60))
+    _records_in(app, _RecordsCannotBeStored)
     first = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
     second = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
     assert first.status_code == second.status_code == 201
     assert calls.count == 2  # not stored, and the lock was still released
+
+
+class _BlipAfterTheLock:
+    """Delegates to the real store, but the read right after the lock is taken finds
+    the store unreachable once (a Redis blip between two commands)."""
+
+    def __init__(self, inner: KeyValueStore) -> None:
+        self.inner = inner
+        self.locked = False
+        self.blipped = False
+
+    async def get(self, key: str) -> bytes | None:
+        if self.locked and not self.blipped:
+            self.blipped = True
+            raise StoreUnavailableError
+        return await self.inner.get(key)
+
+    async def set(self, key: str, value: bytes, ttl_ms: int) -> None:
+        await self.inner.set(key, value, ttl_ms=ttl_ms)
+
+    async def set_if_absent(self, key: str, value: bytes, ttl_ms: int) -> bool:
+        self.locked = await self.inner.set_if_absent(key, value, ttl_ms=ttl_ms)
+        return self.locked
+
+    async def delete(self, *keys: str) -> None:
+        await self.inner.delete(*keys)
+
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        return await self.inner.get_many(*keys)
+
+    async def raise_to(self, key: str, value: int, ttl_ms: int) -> None:
+        await self.inner.raise_to(key, value, ttl_ms=ttl_ms)
+
+    async def incr(self, key: str, ttl_ms: int) -> int:
+        return await self.inner.incr(key, ttl_ms=ttl_ms)
+
+
+async def test_a_key_that_cannot_be_checked_refuses_the_request_and_is_not_left_locked(
+    api: httpx.AsyncClient, app: FastAPI, calls: Calls, key: str
+) -> None:
+    """Fails closed (503, nothing run), and the lock it took is released: the retry
+    runs instead of meeting "still in progress" until the lock expires."""
+    _records_in(app, _BlipAfterTheLock)
+    refused = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "IDEMPOTENCY_UNAVAILABLE"
+    assert refused.headers["retry-after"] == "1"
+    assert calls.count == 0
+    retried = await api.post(THINGS, json={"name": "a"}, headers=with_key(key))
+    assert retried.status_code == 201
+    assert calls.count == 1
 
 
 async def test_in_scale_out_mode_every_api_process_shares_the_key(

@@ -106,6 +106,22 @@ async def test_an_invalid_item_is_422_naming_the_field_and_nothing_is_added(
     assert await events_of(app, owner.tenant_id) == []
 
 
+async def test_the_largest_price_and_stock_are_stored_and_read_back_exactly(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await register(client)
+    item = await create(
+        client, owner.headers, price="1000000000.0000", currency="CLF", stock=1_000_000_000
+    )
+    read = (await client.get(f"{ITEMS}/{item['id']}", headers=owner.headers)).json()
+    assert (read["price"], read["stock"]) == ("1000000000.0000", 1_000_000_000)
+    patched = await client.patch(
+        f"{ITEMS}/{item['id']}", headers=owner.headers, json={"stock": 2**31}
+    )
+    assert patched.status_code == 422
+    assert patched.json()["errors"][0]["code"] == "less_than_equal"
+
+
 async def test_a_missing_field_is_422_naming_it(client: httpx.AsyncClient) -> None:
     owner = await register(client)
     body = item_body()
@@ -142,6 +158,29 @@ async def test_an_unknown_item_is_404_item_not_found(client: httpx.AsyncClient) 
         response = await client.request(method, path, headers=owner.headers, json=body)
         assert response.status_code == 404, method
         assert response.json()["code"] == "ITEM_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "item_id", ["itm_" + "0" * 23, "ITM_" + "0" * 24, "itm_" + "i" * 24, "itm_" + "0" * 5000]
+)
+async def test_an_item_id_of_another_shape_is_404_like_an_unknown_one(
+    client: httpx.AsyncClient, item_id: str
+) -> None:
+    owner = await register(client)
+    response = await client.get(f"{ITEMS}/{item_id}", headers=owner.headers)
+    assert response.status_code == 404
+    problem = response.json()
+    assert problem["code"] == "ITEM_NOT_FOUND"
+    assert len(problem["detail"]) < 150  # a long id is quoted shortened
+
+
+async def test_a_malformed_item_id_with_an_invalid_body_is_422_on_the_body(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await register(client)
+    response = await client.patch(f"{ITEMS}/itm_nope", headers=owner.headers, json={"stock": -1})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body.stock"]
 
 
 # -- changing and archiving ------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from orderly.core.database import DATABASE
 from orderly.events.models import Event
 from orderly.orders.models import Order
+from orderly.orders.schemas import MAX_LINES
 from tests.support.api import Account, add_item, add_user, place_order, register, stock_of
 from tests.support.parts import part
 
@@ -141,6 +142,56 @@ async def test_bad_orders_change_nothing(
     )
     assert body["errors"][0]["field"] == "body.lines.0.quantity"
     await _assert_rejected(app, client, owner, [], 422, "VALIDATION_ERROR", stocks)
+
+
+@pytest.mark.parametrize("quantity", ["1", True, 1e2, 1.0, None, "1e2"])
+async def test_a_quantity_that_is_not_a_json_integer_is_422_and_takes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, owner: Account, quantity: object
+) -> None:
+    item = await add_item(client, owner.headers, stock=500)
+    response = await client.post(
+        "/api/v1/orders",
+        headers=owner.headers,
+        json={"lines": [{"item_id": item["id"], "quantity": quantity}]},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert response.json()["errors"][0]["field"] == "body.lines.0.quantity"
+    assert await stock_of(client, owner.headers, item["id"]) == 500
+    assert await _count(app, Order, tenant_id=owner.tenant_id) == 0
+
+
+@pytest.mark.parametrize("quantity", [2**31, 2**63, 10**30, 10**4000])
+async def test_a_huge_quantity_is_the_business_rule_not_an_overflow(
+    app: FastAPI, client: httpx.AsyncClient, owner: Account, quantity: int
+) -> None:
+    item = await add_item(client, owner.headers, stock=10)
+    stocks = {item["id"]: 10}
+    body = await _assert_rejected(
+        app,
+        client,
+        owner,
+        [(item["id"], quantity)],
+        422,
+        "BUSINESS_RULE_MAX_ORDER_QUANTITY",
+        stocks,
+    )
+    assert body["errors"][0]["field"] == "body.lines.0.quantity"
+
+
+async def test_the_largest_order_totals_exactly(client: httpx.AsyncClient, owner: Account) -> None:
+    # 50 lines of 100 at the largest price of a 4-decimal currency: 5 * 10**16 minor
+    # units, within BIGINT on both databases.
+    items = [
+        await add_item(client, owner.headers, stock=100, price="1000000000", currency="CLF")
+        for _ in range(MAX_LINES)
+    ]
+    response = await place_order(client, owner.headers, [(i["id"], 100) for i in items])
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert order["total"] == "5000000000000.0000"
+    again = await client.get(f"/api/v1/orders/{order['id']}", headers=owner.headers)
+    assert again.json()["total"] == order["total"]
 
 
 async def test_another_tenants_item_looks_like_no_item(

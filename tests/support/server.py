@@ -10,8 +10,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
+
+from tests.support.log_scan import LOG_DIR_ENV
 
 
 def free_port() -> int:
@@ -21,29 +24,46 @@ def free_port() -> int:
         return port
 
 
+def session_log(name: str) -> IO[bytes] | int:
+    """A file in the test session's log directory (scanned for secrets at the end of
+    the session, see log_scan.py), or nowhere outside such a session."""
+    directory = os.environ.get(LOG_DIR_ENV)
+    if directory is None:
+        return subprocess.DEVNULL
+    return (Path(directory) / name).open("ab")
+
+
 @contextmanager
 def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    base_env |= {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'server.db'}"}
+    base_env |= {
+        "APP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'server.db'}",
+        "APP_LOG_LEVEL": "DEBUG",
+    }
+    log = session_log(f"server-{port}.log")
     process = subprocess.Popen(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "orderly", "serve", "--port", str(port)],
         cwd=workdir,
         env=base_env | (env or {}),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_live(url, process)
+        wait_until_live(url, process)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if not isinstance(log, int):
+            log.close()
 
 
-def _wait_until_live(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+def wait_until_live(
+    url: str, process: subprocess.Popen[bytes], *, within_seconds: float = 30
+) -> None:
+    deadline = time.monotonic() + within_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
@@ -53,4 +73,4 @@ def _wait_until_live(url: str, process: subprocess.Popen[bytes]) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise RuntimeError("server did not become live in 30 s")
+    raise RuntimeError(f"server did not become live in {within_seconds} s")

@@ -9,6 +9,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
 import pytest
@@ -24,7 +25,7 @@ def services_required() -> bool:
     return os.environ.get("ORDERLY_REQUIRE_SERVICES") == "1"
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     if services_required():
         pytest.fail(f"{reason} (ORDERLY_REQUIRE_SERVICES=1)", pytrace=False)
     pytest.skip(reason)

@@ -2,9 +2,11 @@
 
 Resolutions are cached in-process for a short time, keyed by the key's SHA-256.
 Revoking a key evicts it from every API process at once (``InvalidationBus``: local,
-plus Redis pub/sub in scale-out), after the revocation has committed. The TTL bounds
-the one remaining race (a request that read the key just before the revocation
-committed and cached it just after the eviction).
+plus Redis pub/sub in scale-out), after the revocation has committed. A lookup that
+read the key before the revocation committed and finishes after an eviction arrived
+answers its own request but caches nothing: cached, the revoked key would have worked
+for another ``CACHE_TTL_SECONDS``. The TTL still bounds what a lost pub/sub message
+(Redis unreachable) leaves behind.
 """
 
 from __future__ import annotations
@@ -61,7 +63,12 @@ class ApiKeyResolver:
         )
         # A key's cache entry expires for every request using it at the same moment.
         self._lookups: SingleFlight[str, ResolvedKey | None] = SingleFlight()
-        container[INVALIDATION_BUS].subscribe(REVOKED_TOPIC, self._cache.discard)
+        self._evictions = 0  # how many have arrived; a lookup compares before and after
+        container[INVALIDATION_BUS].subscribe(REVOKED_TOPIC, self._evict)
+
+    def _evict(self, digest: str) -> None:
+        self._evictions += 1
+        self._cache.discard(digest)
 
     async def authenticate(self, credential: str) -> Principal:
         resolved = await self.resolve(credential)
@@ -90,6 +97,7 @@ class ApiKeyResolver:
     async def _load(self, raw: str, digest: str) -> ResolvedKey | None:
         # Its own short read, not the request's unit of work: authentication comes
         # before the route's dependencies.
+        evictions = self._evictions
         async with unit_of_work(self._container, write=False) as uow:
             key = await ApiKeyCredentials(uow, self._container).live_key(raw)
             if key is None:
@@ -97,14 +105,19 @@ class ApiKeyResolver:
             resolved = ResolvedKey(
                 principal_for_key(key), digest, key.expires_at, key.last_used_at
             )
-        self._cache.set(digest, resolved)
+        if self._evictions == evictions:  # else it may have been revoked meanwhile
+            self._cache.set(digest, resolved)
         return resolved
 
     def claim_use(self, resolved: ResolvedKey) -> bool:
         """Whether this request should record the key's use: true at most once per
         interval in this process, however many requests resolved it concurrently (the
         check and the mark happen without an ``await`` between them)."""
-        current = self._cache.get(resolved.digest) or resolved
+        current = self._cache.get(resolved.digest)
+        if current is None:
+            # Not cached (evicted while it was looked up): record the use, but do not
+            # put back an entry that a revocation has just removed.
+            return resolved.use_unrecorded
         if not current.use_unrecorded:
             return False
         self._cache.set(resolved.digest, replace(current, last_used_at=utcnow()))

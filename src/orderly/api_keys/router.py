@@ -3,23 +3,30 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from orderly.api_keys.dependencies import ApiKeysManageService
-from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from orderly.core.pagination import Cursor, Limit, Page
-from orderly.core.responses import AUTHENTICATED, problems
+from orderly.api_keys.exceptions import ApiKeyNotFoundError
+from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyId, ApiKeyRead
+from orderly.core.access import ROLE_GUARD_ERRORS
+from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
+from orderly.core.responses import problems
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Issue an API key (the raw key is in this response only)",
+    responses=problems(*ROLE_GUARD_ERRORS),
 )
 async def create_api_key(body: ApiKeyCreate, keys: ApiKeysManageService) -> ApiKeyCreated:
     return await keys.create(body)
 
 
-@router.get("", summary="List live API keys (never the raw key)")
+@router.get(
+    "",
+    summary="List live API keys (never the raw key)",
+    responses=problems(*ROLE_GUARD_ERRORS, InvalidCursorError),
+)
 async def list_api_keys(
     keys: ApiKeysManageService, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[ApiKeyRead]:
@@ -30,7 +37,7 @@ async def list_api_keys(
     "/{key_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key (requests with it fail at once)",
-    responses=problems(404),
+    responses=problems(*ROLE_GUARD_ERRORS, ApiKeyNotFoundError),
 )
-async def revoke_api_key(key_id: str, keys: ApiKeysManageService) -> None:
+async def revoke_api_key(key_id: ApiKeyId, keys: ApiKeysManageService) -> None:
     await keys.revoke(key_id)

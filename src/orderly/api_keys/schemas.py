@@ -1,21 +1,39 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.core.database import utcnow
 from orderly.core.identity import Scope
+from orderly.core.ids import id_check, id_path
 from orderly.core.schemas import InputSchema, ReadSchema
+
+ApiKeyId = Annotated[str, id_path("key", "API key"), id_check("key", ApiKeyNotFoundError)]
+
+
+# Far enough for any integration, near enough that every database and the code hold it:
+# 9999-12-31T23:59:59-23:59 is past year 9999 in UTC (an OverflowError, a 500).
+MAX_KEY_LIFETIME = timedelta(days=3653)  # ten years
 
 
 def _in_future(value: datetime | None) -> datetime | None:
-    if value is not None:
-        if value.tzinfo is None:
-            raise ValueError("expires_at needs a timezone (e.g. 2027-01-01T00:00:00Z)")
-        if value <= utcnow():
-            raise ValueError("expires_at must be in the future")
+    """Aware, in the future, at most ``MAX_KEY_LIFETIME`` ahead; returned in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("expires_at needs a timezone (e.g. 2027-01-01T00:00:00Z)")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # its offset takes it past year 9999 (or before year 1)
+        raise ValueError("expires_at is out of range") from None
+    now = utcnow()
+    if value <= now:
+        raise ValueError("expires_at must be in the future")
+    if value > now + MAX_KEY_LIFETIME:
+        raise ValueError("expires_at must be at most ten years ahead")
     return value
 
 
@@ -28,7 +46,11 @@ class ApiKeyCreate(InputSchema):
     scopes: Annotated[list[Scope], AfterValidator(_distinct)] = Field(
         min_length=1, examples=[["read:items", "write:orders"]]
     )
-    expires_at: Annotated[datetime | None, AfterValidator(_in_future)] = None
+    expires_at: Annotated[datetime | None, AfterValidator(_in_future)] = Field(
+        default=None,
+        description="When the key stops working: in the future, at most ten "
+        "years ahead, with a timezone. Omitted: never.",
+    )
 
 
 class ApiKeyRead(ReadSchema):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from orderly.api_keys import resources as api_keys
 from orderly.auth import resources as auth
@@ -24,8 +24,9 @@ from orderly.config import Settings
 from orderly.core.cache import INVALIDATION_BUS, InvalidationBus
 from orderly.core.container import Container
 from orderly.core.database import DATABASE, Database, EngineOptions
+from orderly.core.failures import FAILURES, FailureCounts
 from orderly.core.jobs import JOBS, InProcessJobQueue
-from orderly.core.kvstore import KV, REDIS, KeyValueStore, MemoryStore, RedisStore
+from orderly.core.kvstore import KV, REDIS, KeyValueStore, MemoryStore, RedisStore, open_redis
 from orderly.core.outbox import OUTBOX
 from orderly.core.pagination import CURSORS, CursorCodec
 from orderly.core.passwords import PASSWORDS, PasswordHasher
@@ -36,6 +37,7 @@ from orderly.events import resources as events
 from orderly.health import resources as health
 from orderly.idempotency import resources as idempotency
 from orderly.sessions import resources as sessions
+from orderly.users import resources as users
 
 Provider = Callable[[Container, Settings], Awaitable[None]]
 
@@ -43,27 +45,28 @@ Provider = Callable[[Container, Settings], Awaitable[None]]
 def engine_options(settings: Settings) -> EngineOptions:
     return EngineOptions(
         url=settings.database_url,
-        echo=settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
         pool_pre_ping=settings.db_pool_pre_ping,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        statement_timeout_seconds=settings.db_statement_timeout_seconds,
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
+        idle_in_transaction_timeout_seconds=settings.db_idle_in_transaction_timeout_seconds,
     )
 
 
 def _open_redis(settings: Settings) -> Redis | None:
     if not settings.redis_url:
         return None
-    # A blocking pool: under a burst, requests wait (up to the timeout) for one of a
-    # bounded set of connections instead of failing at the default pool's limit.
-    pool = BlockingConnectionPool.from_url(
+    return open_redis(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
-        timeout=settings.redis_pool_timeout,
+        pool_timeout=settings.redis_pool_timeout,
+        socket_timeout=settings.redis_socket_timeout_seconds,
+        connect_timeout=settings.redis_connect_timeout_seconds,
     )
-    return Redis.from_pool(pool)
 
 
 async def _provide_stores(container: Container, settings: Settings) -> KeyValueStore:
@@ -89,10 +92,14 @@ async def provide_core(container: Container, settings: Settings) -> None:
     container.add(TASKS, tasks, close=tasks.drain)
     container.add(JOBS, InProcessJobQueue(tasks))
     container.add(CURSORS, CursorCodec(settings.signing_key))
+    failures = container.add(FAILURES, FailureCounts())
     cache = ResponseCache(
-        kv, enabled=settings.cache_enabled, ttl_seconds=settings.cache_ttl_seconds
+        kv,
+        enabled=settings.cache_enabled,
+        ttl_seconds=settings.cache_ttl_seconds,
+        failures=failures,
     )
-    container.add(RESPONSE_CACHE, cache)
+    container.add(RESPONSE_CACHE, cache, close=cache.close)
     passwords = PasswordHasher(
         time_cost=settings.password_hash_time_cost,
         memory_kib=settings.password_hash_memory_kib,
@@ -109,6 +116,7 @@ async def provide_units(container: Container, settings: Settings) -> None:
         cache=container[RESPONSE_CACHE],
         outbox=container[OUTBOX],
         jobs=container[JOBS],
+        failures=container[FAILURES],
     )
     container.add(UNITS, units)
 
@@ -120,6 +128,7 @@ PROVIDERS: tuple[Provider, ...] = (
     events.provide,
     provide_units,
     sessions.provide,
+    users.provide,
     auth.provide,
     api_keys.provide,
     idempotency.provide,

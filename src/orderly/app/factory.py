@@ -15,6 +15,7 @@ from orderly.config import Settings, load_settings
 from orderly.core.cached_reads import check_cached_routes
 from orderly.core.logging import configure_logging
 from orderly.core.problems import register_exception_handlers
+from orderly.core.responses import document_problems
 from orderly.idempotency import handlers as idempotency_handlers
 
 logger = structlog.get_logger("orderly")
@@ -24,7 +25,9 @@ OPENAPI_URL = "/openapi.json"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(level=settings.log_level, fmt=settings.effective_log_format)
+    configure_logging(
+        level=settings.log_level, fmt=settings.effective_log_format, echo_sql=settings.db_echo
+    )
     if settings.secret_key is None:
         logger.warning(
             "generated_secret_key",
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_routers(app)
     check_cached_routes(app)
     document_security(app)
+    document_problems(app)
     if docs_enabled:
         mount_docs(app, openapi_url=OPENAPI_URL)
     add_middleware(app, settings)

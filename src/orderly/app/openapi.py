@@ -17,6 +17,9 @@ orders that never oversell, users with roles, and API keys with scopes.
 **Errors** are RFC 9457 problem+json with a stable `code` and the `request_id`
 that is also in the `X-Request-ID` header. **Lists** are cursor-paginated
 (`limit`, `cursor` → `next_cursor`). **Retries** are safe with an `Idempotency-Key`.
+**Limits**: a JSON body nests at most 32 levels (deeper: 422 `JSON_TOO_DEEP`); a
+header line is at most 8 KiB and all headers at most 32 KiB (else 431
+`REQUEST_HEADER_FIELDS_TOO_LARGE`).
 
 Authenticate with `Authorization: Bearer <access token>` (from `POST /api/v1/auth/login`)
 or `X-API-Key: sk_…`.

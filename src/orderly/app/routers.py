@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from orderly.api_keys.router import router as api_keys_router
 from orderly.auth.router import router as auth_router
-from orderly.core.access import get_principal
+from orderly.core.access import AUTHENTICATION_ERRORS, get_principal
 from orderly.core.dependencies import tenant_data_headers
+from orderly.core.responses import EDGE, problems
 from orderly.health.router import router as health_router
 from orderly.items.router import router as items_router
 from orderly.orders.router import router as orders_router
@@ -36,8 +37,11 @@ def include_routers(app: FastAPI) -> None:
     (api -> protected -> domain) cost a third of a cached read. Flat, it costs one scan.
     """
     protected = [Depends(get_principal), Depends(tenant_data_headers)]
+    unauthenticated = problems(*AUTHENTICATION_ERRORS)  # documented where it is required
     for router in PROTECTED_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX, dependencies=protected)
+        app.include_router(
+            router, prefix=API_PREFIX, dependencies=protected, responses=unauthenticated | EDGE
+        )
     for router in PUBLIC_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(health_router)
+        app.include_router(router, prefix=API_PREFIX, responses=EDGE)
+    app.include_router(health_router, responses=EDGE)

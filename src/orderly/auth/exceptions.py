@@ -8,7 +8,8 @@ from orderly.core.errors import UnauthorizedError
 
 class InvalidCredentialsError(UnauthorizedError):
     code = "INVALID_CREDENTIALS"
+    # One message for unknown email, wrong password and deactivated user alike.
+    default_detail = "Incorrect email or password."
 
     def __init__(self) -> None:
-        # One message for unknown email, wrong password and deactivated user alike.
-        super().__init__("Incorrect email or password.")
+        super().__init__()

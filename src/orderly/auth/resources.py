@@ -8,7 +8,7 @@ from orderly.auth.tokens import ACCESS_TOKENS, AccessTokenCodec
 from orderly.config import Settings
 from orderly.core.access import BEARER_TOKENS
 from orderly.core.container import Container
-from orderly.core.kvstore import KV
+from orderly.sessions.revocations import SESSION_REVOCATIONS
 
 
 async def provide(container: Container, settings: Settings) -> None:
@@ -19,4 +19,4 @@ async def provide(container: Container, settings: Settings) -> None:
         ttl_seconds=settings.access_token_ttl_seconds,
     )
     container.add(ACCESS_TOKENS, codec)
-    container.add(BEARER_TOKENS, BearerTokens(codec, container[KV]))
+    container.add(BEARER_TOKENS, BearerTokens(codec, container[SESSION_REVOCATIONS]))

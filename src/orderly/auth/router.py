@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
-from fastapi.security import OAuth2PasswordRequestForm
 
 from orderly.auth.dependencies import AuthPublicService
-from orderly.auth.schemas import RefreshRequest, RegisterRequest, Registration, TokenPair
+from orderly.auth.exceptions import InvalidCredentialsError
+from orderly.auth.schemas import (
+    LoginForm,
+    RefreshRequest,
+    RegisterRequest,
+    Registration,
+    TokenPair,
+)
+from orderly.core.passwords import PasswordCheckBusyError
 from orderly.core.responses import problems
+from orderly.sessions.exceptions import InvalidRefreshTokenError, RefreshTokenReusedError
+from orderly.users.exceptions import EmailTakenError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -18,7 +27,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Create a tenant (plan free) and its owner",
-    responses=problems(409, 503),
+    responses=problems(EmailTakenError, PasswordCheckBusyError),
 )
 async def register(body: RegisterRequest, auth: AuthPublicService) -> Registration:
     return await auth.register(body)
@@ -29,11 +38,9 @@ async def register(body: RegisterRequest, auth: AuthPublicService) -> Registrati
     summary="Exchange email and password for tokens (OAuth2 password form)",
     description="Under a login storm a login whose password check would wait more than "
     "about a second is refused at once: 503 `PASSWORD_CHECK_BUSY` with `Retry-After`.",
-    responses=problems(401, 503),
+    responses=problems(InvalidCredentialsError, PasswordCheckBusyError),
 )
-async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthPublicService
-) -> TokenPair:
+async def login(form: Annotated[LoginForm, Depends()], auth: AuthPublicService) -> TokenPair:
     return await auth.login(form.username, form.password)
 
 
@@ -42,7 +49,7 @@ async def login(
     summary="Rotate a refresh token into a new token pair",
     description="Each refresh token works once. Presenting a spent one again revokes "
     "every token of that login session (401 `REFRESH_TOKEN_REUSED`).",
-    responses=problems(401),
+    responses=problems(InvalidRefreshTokenError, RefreshTokenReusedError),
 )
 async def refresh(body: RefreshRequest, auth: AuthPublicService) -> TokenPair:
     return await auth.refresh(body.refresh_token)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Form
+from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from orderly.core.schemas import InputSchema
+from orderly.core.schemas import InputSchema, NoNul
 from orderly.tenants.schemas import TenantRead
 from orderly.users.schemas import Email, FullName, Password, UserRead
 
@@ -14,6 +16,33 @@ class RegisterRequest(InputSchema):
     email: Email = Field(examples=["owner@acme.example"])
     password: Password = Field(examples=["correct-horse-battery"])
     full_name: FullName
+
+
+class LoginForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, the same fields, none of which may hold NUL (the
+    username reached PostgreSQL as is: a 500). A form is no ``InputSchema``, hence
+    ``NoNul`` on each field."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form(), NoNul],
+        password: Annotated[str, Form(json_schema_extra={"format": "password"}), NoNul],
+        scope: Annotated[str, Form(), NoNul] = "",
+        client_id: Annotated[str | None, Form(), NoNul] = None,
+        client_secret: Annotated[
+            str | None, Form(json_schema_extra={"format": "password"}), NoNul
+        ] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
 
 
 class Registration(BaseModel):

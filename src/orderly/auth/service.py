@@ -63,17 +63,24 @@ class AuthService:
         user = await self.users.find_by_id(grant.user_id)
         if user is None or not user.is_active or user.tenant_id != grant.tenant_id:
             raise InvalidRefreshTokenError
+        # Issued before the user's sessions ended: its row escaped the revocation (a
+        # login racing the demotion), the generation did not.
+        if grant.generation != user.session_generation:
+            raise InvalidRefreshTokenError
         return await self._pair(user, family_id=grant.family_id)
 
     async def logout(self, refresh_token: str) -> None:
         await self.sessions.revoke(refresh_token)
 
     async def _pair(self, user: User, family_id: str | None) -> TokenPair:
+        # Role and generation as read in this transaction: a demotion committed later
+        # bumps the generation, which refuses both tokens.
+        generation = user.session_generation
         refresh = await self.sessions.issue(
-            user_id=user.id, tenant_id=user.tenant_id, family_id=family_id
+            user_id=user.id, tenant_id=user.tenant_id, generation=generation, family_id=family_id
         )
         access = self.access_tokens.issue(
-            user_id=user.id, tenant_id=user.tenant_id, role=user.role
+            user_id=user.id, tenant_id=user.tenant_id, role=user.role, generation=generation
         )
         return TokenPair(
             access_token=access,

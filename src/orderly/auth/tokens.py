@@ -1,12 +1,18 @@
 """Access tokens (JWT, PyJWT).
 
 Signing uses one key; verification tries the current key and then the previous ones,
-so a key can be rotated without logging everyone out (see README, "Key rotation").
+so a key can be rotated without logging everyone out (see README, "Rotating the signing key").
 Only the configured algorithm is accepted, which also rules out ``alg: none``.
 
 Verified tokens are remembered in-process (keyed by the whole token, so only the very
 same bytes hit; expiry is checked on every use): a client sends the same token on every
 request, and decoding and checking it costs about as much as serving a cached page.
+Revocation is checked by the caller on every use too (``sessions/revocations.py``), so a
+remembered token is never a revoked one.
+
+A token lives at most ``ttl_seconds`` after its ``iat``, whatever its ``exp`` says: one
+signed with a previous key by a deployment with a longer lifetime would otherwise
+outlive the revocation markers, which last one configured lifetime.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from orderly.core.cache import LocalCache
 from orderly.core.container import Key
 from orderly.core.identity import Role
 
-REQUIRED_CLAIMS = ["sub", "tid", "role", "jti", "iat", "exp"]
+REQUIRED_CLAIMS = ["sub", "tid", "role", "gen", "jti", "iat", "exp"]
 VERIFIED_ENTRIES = 4096
 VERIFIED_TTL_SECONDS = 60.0
 
@@ -31,6 +37,7 @@ class AccessClaims:
     user_id: str
     tenant_id: str
     role: Role
+    generation: int  # the user's session generation when issued
     issued_at: float
     expires_at: float
 
@@ -51,7 +58,7 @@ class AccessTokenCodec:
             max_entries=VERIFIED_ENTRIES, ttl_seconds=VERIFIED_TTL_SECONDS
         )
 
-    def issue(self, *, user_id: str, tenant_id: str, role: Role) -> str:
+    def issue(self, *, user_id: str, tenant_id: str, role: Role, generation: int) -> str:
         # iat with millisecond precision (NumericDate may be fractional, RFC 7519 §2):
         # revocations compare against it, and whole seconds would let a token issued
         # just before a demotion, in the same second, survive it.
@@ -60,6 +67,7 @@ class AccessTokenCodec:
             "sub": user_id,
             "tid": tenant_id,
             "role": role.value,
+            "gen": generation,
             "jti": uuid.uuid4().hex,
             "iat": now,
             "exp": int(now) + self.ttl_seconds,
@@ -89,18 +97,23 @@ class AccessTokenCodec:
                 continue  # maybe signed with a previous key
             except jwt.PyJWTError as exc:
                 raise InvalidTokenError(type(exc).__name__) from exc
-            return _claims(claims)
+            return _claims(claims, self.ttl_seconds)
         raise InvalidTokenError("InvalidSignatureError")
 
 
-def _claims(raw: dict[str, object]) -> AccessClaims:
+def _claims(raw: dict[str, object], max_lifetime: int) -> AccessClaims:
+    generation = raw["gen"]
+    if type(generation) is not int:  # not a bool, a float or a string
+        raise InvalidTokenError("bad claims")
     try:
+        issued_at = float(raw["iat"])  # type: ignore[arg-type]
         return AccessClaims(
             user_id=str(raw["sub"]),
             tenant_id=str(raw["tid"]),
             role=Role(str(raw["role"])),
-            issued_at=float(raw["iat"]),  # type: ignore[arg-type]
-            expires_at=float(raw["exp"]),  # type: ignore[arg-type]
+            generation=generation,
+            issued_at=issued_at,
+            expires_at=min(float(raw["exp"]), issued_at + max_lifetime),  # type: ignore[arg-type]
         )
     except (ValueError, TypeError) as exc:
         raise InvalidTokenError("bad claims") from exc

@@ -42,37 +42,48 @@ from orderly.core.identity import Principal, Role, Scope
 
 class MissingCredentialsError(UnauthorizedError):
     code = "NOT_AUTHENTICATED"
+    default_detail = "Send 'Authorization: Bearer <access token>' or 'X-API-Key: sk_...'."
 
     def __init__(self) -> None:
-        super().__init__("Send 'Authorization: Bearer <access token>' or 'X-API-Key: sk_...'.")
+        super().__init__()
 
 
 class InvalidTokenError(UnauthorizedError):
     code = "INVALID_TOKEN"
+    default_detail = "The access token is invalid or has expired."
 
-    def __init__(self, detail: str = "The access token is invalid or has expired.") -> None:
+    def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail)
 
 
 class InvalidApiKeyError(UnauthorizedError):
     code = "INVALID_API_KEY"
+    default_detail = "The API key is unknown, expired or revoked."
 
     def __init__(self) -> None:
-        super().__init__("The API key is unknown, expired or revoked.")
+        super().__init__()
 
 
 class RoleRequiredError(ForbiddenError):
     code = "FORBIDDEN"
+    default_detail = "Your role does not allow this action."
 
     def __init__(self) -> None:
-        super().__init__("Your role does not allow this action.")
+        super().__init__()
 
 
 class ApiKeyNotAllowedError(ForbiddenError):
     code = "FORBIDDEN"
+    default_detail = "API keys cannot use this endpoint; authenticate as a user."
 
     def __init__(self) -> None:
-        super().__init__("API keys cannot use this endpoint; authenticate as a user.")
+        super().__init__()
+
+
+# What ``get_principal`` and the guards raise, for the errors routes document.
+AUTHENTICATION_ERRORS = (MissingCredentialsError, InvalidTokenError, InvalidApiKeyError)
+ROLE_GUARD_ERRORS = (ApiKeyNotAllowedError, RoleRequiredError)  # require_role
+SCOPE_GUARD_ERRORS = (InsufficientScopeError, RoleRequiredError)  # require_scope(roles=...)
 
 
 class Authenticator(Protocol):

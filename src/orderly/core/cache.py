@@ -1,8 +1,12 @@
 """In-process caching, and telling every API process to forget something.
 
-``LocalCache`` is a small TTL + LRU map for values that are read on every request
-(API-key resolutions). ``InvalidationBus`` evicts them everywhere: locally at once, and
-in the other processes through Redis pub/sub when Redis is configured.
+``ExpiringLru`` is the one in-process TTL + LRU map: an entry lives until its expiry,
+and the least recently used entry goes when the map is full. ``LocalCache`` gives every
+entry the same time to live; it holds values read on every request (verified access
+tokens, API-key resolutions). The embedded key-value store (``kvstore.MemoryStore``) is
+an ``ExpiringLru`` of bytes with a time to live per key. ``InvalidationBus`` evicts
+entries everywhere: locally at once, and in the other processes through Redis pub/sub
+when Redis is configured.
 """
 
 from __future__ import annotations
@@ -25,30 +29,72 @@ V = TypeVar("V")
 logger = structlog.get_logger("orderly.cache")
 
 
-class LocalCache(Generic[V]):
-    def __init__(self, *, max_entries: int, ttl_seconds: float) -> None:
-        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
-        self._max = max_entries
-        self._ttl = ttl_seconds
+class ExpiringLru(Generic[V]):
+    """String keys to values, each with an expiry time on ``clock``, bounded by LRU.
 
-    def get(self, key: str) -> V | None:
+    Expired entries are dropped when they are next touched (or evicted as the least
+    recently used), so there is no sweeper task to start and stop. No method awaits,
+    so within one event loop a check and the write that follows it are atomic.
+    """
+
+    def __init__(self, *, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._max = max_entries
+        self.clock = clock
+        # key -> (expires at, value); order = least recently used first.
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(self, key: str) -> tuple[float, V] | None:
+        """``(expires at, value)`` of a live entry, which becomes the most recently used."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry[0] <= time.monotonic():
+        if entry[0] <= self.clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def get(self, key: str) -> V | None:
+        # ``entry`` written out: this runs on every request (verified tokens, API keys).
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self.clock():
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
         return entry[1]
 
-    def set(self, key: str, value: V) -> None:
-        self._entries[key] = (time.monotonic() + self._ttl, value)
+    def set_until(self, key: str, value: V, expires_at: float) -> None:
+        self._entries[key] = (expires_at, value)
         self._entries.move_to_end(key)
         if len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
     def discard(self, key: str) -> None:
         self._entries.pop(key, None)
+
+
+class LocalCache(ExpiringLru[V]):
+    """An ``ExpiringLru`` whose entries all live ``ttl_seconds``."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int,
+        ttl_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(max_entries=max_entries, clock=clock)
+        self._ttl = ttl_seconds
+
+    def set(self, key: str, value: V) -> None:
+        self.set_until(key, value, self.clock() + self._ttl)
 
 
 Handler = Callable[[str], None]

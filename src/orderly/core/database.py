@@ -1,8 +1,11 @@
-"""Engine, sessions and the declarative base.
+"""Engine, sessions, the declarative base and the column types and ids they share.
 
 The engine is created by the composition root (``orderly.app``, never at import time)
-and disposed when its container closes. Sessions are opened by a unit of work
-(``unit_of_work.py``), one transaction each.
+and disposed when its container closes; its pool serves waiters in arrival order
+(``pool.py``). Sessions are opened by a unit of work (``unit_of_work.py``): a write
+session is one transaction, committed before the response; a read session refuses
+writes and, on PostgreSQL, takes no transaction at all (``Database``). A catalog page
+needs no session: it reads on a pooled connection (``Database.read_connection``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
 from orderly.core.container import Key
+from orderly.core.database_errors import translate_unavailability
 from orderly.core.pool import FairAsyncPool
 
 NAMING_CONVENTION = {
@@ -115,29 +119,57 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+# The client waits this much longer than the server's statement_timeout: a slow
+# statement is cancelled by the server (its connection stays usable); only a server
+# that does not answer at all is given up on by the client (the connection is dropped).
+COMMAND_TIMEOUT_GRACE_SECONDS = 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    """How to reach the database and size the pool (from ``APP_DATABASE_URL``, ``APP_DB_*``)."""
+    """How to reach the database, size the pool and bound every statement (from
+    ``APP_DATABASE_URL`` and ``APP_DB_*``)."""
 
     url: str
-    echo: bool = False
     pool_size: int = 10
     max_overflow: int = 0
     pool_timeout: float = 5.0
     pool_recycle: int = 1800
     pool_pre_ping: bool = False
     sqlite_busy_timeout_ms: int = 5000
+    statement_timeout_seconds: float = 5.0
+    connect_timeout_seconds: float = 5.0
+    idle_in_transaction_timeout_seconds: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
 
+def _asyncpg_timeouts(options: EngineOptions) -> dict[str, Any]:
+    """Per-connection bounds: sent once in the startup packet, no round trip per request."""
+
+    def ms(seconds: float) -> str:
+        return f"{round(seconds * 1000)}ms"
+
+    return {
+        "timeout": options.connect_timeout_seconds,
+        "command_timeout": options.statement_timeout_seconds + COMMAND_TIMEOUT_GRACE_SECONDS,
+        "server_settings": {
+            "statement_timeout": ms(options.statement_timeout_seconds),
+            "idle_in_transaction_session_timeout": ms(options.idle_in_transaction_timeout_seconds),
+        },
+    }
+
+
 def create_engine(options: EngineOptions) -> AsyncEngine:
+    """Parameters are hidden from errors and echo: they hold password hashes, key
+    hashes and whatever a client sent, and an error's text reaches the log.
+    (``APP_DB_ECHO`` is applied by ``configure_logging``, through our handler.)"""
     if options.is_sqlite:
         engine = create_async_engine(
             options.url,
-            echo=options.echo,
+            hide_parameters=True,
             poolclass=FairAsyncPool,
             pool_pre_ping=False,
             pool_timeout=options.pool_timeout,
@@ -145,17 +177,20 @@ def create_engine(options: EngineOptions) -> AsyncEngine:
             max_overflow=options.max_overflow,
         )
         _configure_sqlite(engine, options.sqlite_busy_timeout_ms)
-        return engine
-    return create_async_engine(
-        options.url,
-        echo=options.echo,
-        poolclass=FairAsyncPool,
-        pool_pre_ping=options.pool_pre_ping,
-        pool_size=options.pool_size,
-        max_overflow=options.max_overflow,
-        pool_timeout=options.pool_timeout,
-        pool_recycle=options.pool_recycle,
-    )
+    else:
+        engine = create_async_engine(
+            options.url,
+            hide_parameters=True,
+            poolclass=FairAsyncPool,
+            pool_pre_ping=options.pool_pre_ping,
+            pool_size=options.pool_size,
+            max_overflow=options.max_overflow,
+            pool_timeout=options.pool_timeout,
+            pool_recycle=options.pool_recycle,
+            connect_args=_asyncpg_timeouts(options),
+        )
+    translate_unavailability(engine)
+    return engine
 
 
 class ReadOnlySessionError(RuntimeError):

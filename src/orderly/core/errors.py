@@ -63,6 +63,21 @@ class BadRequestError(AppError):
     default_detail = "The request could not be understood."
 
 
+class InvalidHostError(BadRequestError):
+    """Answered by the allowed-hosts middleware, before routing."""
+
+    code = "INVALID_HOST"
+    default_detail = "The Host header is not one this service answers to."
+
+
+class HeaderFieldsTooLargeError(AppError):
+    """Answered by the server's HTTP protocol (``core/http_protocol.py``), before routing."""
+
+    status = 431
+    code = "REQUEST_HEADER_FIELDS_TOO_LARGE"
+    default_detail = "A header line is longer than 8 KiB, or the request head than 32 KiB."
+
+
 class UnauthorizedError(AppError):
     status = 401
     code = "UNAUTHORIZED"
@@ -86,6 +101,7 @@ class ForbiddenError(AppError):
 
 class InsufficientScopeError(ForbiddenError):
     code = "INSUFFICIENT_SCOPE"
+    default_detail = "This API key lacks the scope this action needs."
 
     def __init__(self, scope: str) -> None:
         super().__init__(f"This API key lacks the '{scope}' scope.")

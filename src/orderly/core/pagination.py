@@ -26,7 +26,6 @@ from orderly.core.errors import FieldError, ValidationFailedError
 
 T = TypeVar("T")
 
-DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100).", examples=[20])]
@@ -74,11 +73,11 @@ def cut(rows: Sequence[R], limit: int) -> tuple[Sequence[R], Position | None]:
 
 class InvalidCursorError(ValidationFailedError):
     code = "INVALID_CURSOR"
+    default_detail = "The cursor is malformed or was not issued for this list."
 
     def __init__(self) -> None:
         super().__init__(
-            "The cursor is malformed or was not issued for this list.",
-            errors=[FieldError("query.cursor", "Invalid or tampered cursor", "invalid_cursor")],
+            errors=[FieldError("query.cursor", "Invalid or tampered cursor", "invalid_cursor")]
         )
 
 

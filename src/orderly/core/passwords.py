@@ -43,6 +43,7 @@ _SMOOTHING = 0.2
 
 class PasswordCheckBusyError(ServiceUnavailableError):
     code = "PASSWORD_CHECK_BUSY"
+    default_detail = "Too many passwords are being checked right now; retry shortly."
 
     def __init__(self, *, retry_after: int) -> None:
         super().__init__(

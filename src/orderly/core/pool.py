@@ -1,15 +1,33 @@
 """A connection pool that serves waiting requests first come, first served.
 
-SQLAlchemy's ``AsyncAdaptedQueuePool`` keeps idle connections in an ``asyncio.Queue``
-and lets a new request take one that was just returned before the requests already
-waiting for it get to run; a waiter that loses that race queues again at the back. At
-64 clients on a pool of 10, uncached pages had a p99 six times their mean, and at 256
-clients some requests waited past two seconds while later ones were served.
+The upstream behaviour this works around (SQLAlchemy 2.1.9, CPython 3.11):
+
+- ``AsyncAdaptedQueue.get`` (``sqlalchemy/util/queue.py``, lines 299-303 in 2.1.9)
+  first tries ``asyncio.Queue.get_nowait()``, "an item that's already available is
+  taken without awaiting", whoever else is waiting;
+- ``asyncio.Queue.put_nowait`` stores the returned connection and only *wakes* the
+  oldest getter; that getter runs an iteration later, finds the queue empty if a
+  newcomer's ``get_nowait`` took it meanwhile, and waits again at the back of the
+  line (``asyncio.Queue.get``'s ``while self.empty()`` loop). asyncio does not
+  promise an order among concurrent getters (python/asyncio#269).
+
+So under contention a new request takes a just-returned connection ahead of the ones
+already waiting, and a waiter can lose that race until its pool timeout. SQLAlchemy
+has the same report for its threaded ``QueuePool`` (sqlalchemy/sqlalchemy#7679,
+"QueuePool connection allocation can starve threads", open); no report was found for
+the asyncio queue. Measured here: at 64 clients on a pool of 10, uncached pages had a
+p99 six times their mean, and at 256 clients some requests waited past two seconds
+while later ones were served.
 
 ``FairAsyncQueue`` hands a returned connection straight to the longest waiter, so a
-connection only rests in the queue when nobody is waiting. SQLAlchemy picks a pool's
-queue through the class attribute ``_queue_class``, which is what ``FairAsyncPool``
-sets; everything else (overflow, timeouts, recycling, events) is the stock pool's.
+connection only rests in the queue when nobody is waiting. It relies on two private
+parts of SQLAlchemy: the pool picks its queue through the class attribute
+``_queue_class`` (``sqlalchemy/pool/impl.py``), which ``FairAsyncPool`` sets, and the
+queue implements ``sqlalchemy.util.queue.QueueCommon``. Both are why ``pyproject.toml``
+pins SQLAlchemy to 2.1.x; ``tests/core/test_pool.py`` has the control test that fails
+the day the stock queue is fair (then this module can go) and the engine test that
+fails if the pool stops using ``_queue_class``. Everything else (overflow, timeouts,
+recycling, events) is the stock pool's.
 """
 
 from __future__ import annotations

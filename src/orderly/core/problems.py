@@ -17,6 +17,8 @@ from starlette.types import ExceptionHandler
 
 from orderly.core.context import request_id_var
 from orderly.core.errors import AppError, FieldError
+from orderly.core.ids import UNKNOWN_ID
+from orderly.core.tracebacks import exception_message
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -111,7 +113,15 @@ async def _app_error_handler(request: Request, exc: AppError) -> Response:
 
 
 async def _validation_handler(request: Request, exc: RequestValidationError) -> Response:
-    errors = _field_errors(exc.errors())
+    raw = exc.errors()
+    valid_ids = [err for err in raw if err.get("type") != UNKNOWN_ID]
+    if not valid_ids:
+        # Only path ids that cannot exist: the 404 an unknown id gets (core/ids.py).
+        context = raw[0]["ctx"]
+        return problem_response(
+            status=404, code=context["code"], detail=context["detail"], instance=request.url.path
+        )
+    errors = _field_errors(valid_ids)
     noun = "field" if len(errors) == 1 else "fields"
     return problem_response(
         status=422,
@@ -146,7 +156,7 @@ async def _database_unavailable_handler(request: Request, exc: Exception) -> Res
     # write lock held past the busy timeout: all transient. Failing fast with 503 and
     # Retry-After beats holding the client until its own timeout; the driver text stays
     # in the log.
-    logger.warning("database_unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+    logger.warning("database_unavailable", error=type(exc).__name__, detail=exception_message(exc))
     return problem_response(
         status=503,
         code="DATABASE_UNAVAILABLE",

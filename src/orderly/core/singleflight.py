@@ -2,10 +2,10 @@
 
 When a hot cache entry expires or is invalidated, every request in flight misses at
 once; without this, each would run the same query (64 connections, 64 identical
-queries queueing for a pool of 20, a latency spike of a second). The first caller
-computes; the others wait for its result. If the first caller fails or is cancelled
-(its client went away), each waiter computes for itself instead of inheriting an error
-or a cancellation that was not its own.
+queries queueing for the connection pool, a latency spike of a second). The first
+caller computes; the others wait for its result. If the first caller fails or is
+cancelled (its client went away), each waiter computes for itself instead of inheriting
+an error or a cancellation that was not its own.
 
 In-process only: other processes compute their own (one query per process, not per
 request).

@@ -23,10 +23,11 @@ It holds:
   a concurrent reader could cache the old rows again; done after a rollback, wrong.
 
 Work after the commit is best-effort. The change is committed and the caller is told
-so: a failure there is logged, counted (``UnitsOfWork.failed_after_commit``) and never
-raised. What heals it: cached reads expire (``APP_CACHE_TTL_SECONDS``), evictions fall
-back on the cache's TTL, and anything that must not be lost is a row in this
-transaction (the outbox), not a message.
+so: a failure there is counted and logged (``core.failures``, kind ``after_commit``)
+and never raised. What heals it: the response cache retries a failed invalidation
+until its entries have expired anyway, evictions fall back on the in-process caches'
+short TTL, session revocations are restored from the database, and anything that must
+not be lost is a row in this transaction (the outbox), not a message.
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-import structlog
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.core.container import Container, Key
 from orderly.core.database import Database
 from orderly.core.errors import AppError
+from orderly.core.failures import FailureCounts
 from orderly.core.identity import Principal
 from orderly.core.jobs import Job, JobQueue
 from orderly.core.outbox import Outbox
@@ -50,20 +51,24 @@ from orderly.core.response_cache import ResponseCache
 
 AfterCommit = Callable[[], Awaitable[object]]
 
-logger = structlog.get_logger("orderly.unit_of_work")
-
 
 class UnitsOfWork:
     """Opens units of work; one per container, holding what every unit shares."""
 
     def __init__(
-        self, database: Database, *, cache: ResponseCache, outbox: Outbox, jobs: JobQueue
+        self,
+        database: Database,
+        *,
+        cache: ResponseCache,
+        outbox: Outbox,
+        jobs: JobQueue,
+        failures: FailureCounts,
     ) -> None:
         self.database = database
         self.cache = cache
         self.outbox = outbox
         self.jobs = jobs
-        self.failed_after_commit = 0
+        self.failures = failures
 
     def open(self, principal: Principal | None = None, *, write: bool = True) -> UnitOfWork:
         """A unit for ``principal``; a read unit (``write=False``) refuses writes and, on
@@ -71,11 +76,12 @@ class UnitsOfWork:
         return UnitOfWork(self, self.database.session(write=write), principal)
 
     async def run_after_commit(self, what: str, action: AfterCommit) -> None:
+        """Never raises: the transaction is committed, and turning that success into an
+        error would make the client retry what is already done."""
         try:
             await action()
-        except Exception:
-            self.failed_after_commit += 1
-            logger.exception("after_commit_failed", work=what)
+        except Exception as exc:
+            self.failures.record("after_commit", exc, work=what)
 
 
 UNITS: Key[UnitsOfWork] = Key("units_of_work")

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from orderly.core.dependencies import part
-from orderly.core.errors import ServiceUnavailableError
-from orderly.core.problems import PROBLEM_MEDIA_TYPE
+from orderly.core.responses import problems
+from orderly.health.exceptions import DependencyUnavailableError
 from orderly.health.service import READINESS, ReadinessCheck
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -34,19 +34,10 @@ async def live() -> Liveness:
 @router.get(
     "/ready",
     summary="The database (and Redis, when configured) answer",
-    responses={
-        503: {
-            "description": "A dependency does not answer; `detail` names it.",
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-        }
-    },
+    responses=problems(DependencyUnavailableError),
 )
 async def ready(dependencies: Dependencies) -> Readiness:
     failing = await dependencies.failing()
     if failing:
-        raise ServiceUnavailableError(
-            f"Not ready: {', '.join(failing)} did not answer.",
-            code="DEPENDENCY_UNAVAILABLE",
-            headers={"Retry-After": "5"},
-        )
+        raise DependencyUnavailableError(failing)
     return Readiness(checks=dict.fromkeys(dependencies.dependencies, "ok"))

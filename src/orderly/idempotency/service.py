@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
 
 import structlog
 
+from orderly.core.json_body import is_json_media_type
+from orderly.core.kvstore import StoreUnavailableError
 from orderly.idempotency.exceptions import (
     IdempotencyInProgressError,
     IdempotencyKeyReusedError,
+    IdempotencyUnavailableError,
     IdempotentReplay,
 )
 from orderly.idempotency.repository import IdempotencyRepository
@@ -41,23 +45,20 @@ def scope_key(*, tenant_id: str, principal_id: str, method: str, path: str, key:
     return _digest(tenant_id, principal_id, method, path, key)
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-
-
 def canonical_body(content_type: str, body: bytes) -> bytes:
     """The same JSON document always gives the same bytes, whatever its spacing or key
     order; anything else is taken as it came."""
-    if not _is_json(content_type):
+    if not is_json_media_type(content_type):
         return body
     try:
         document = json.loads(body)
+        return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     except ValueError:  # not JSON after all (also covers bad UTF-8)
         return body
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    except RecursionError:
+        # JsonDepthMiddleware refuses such bodies before the guard runs; should one get
+        # here anyway, its bytes still identify it.
+        return body
 
 
 def fingerprint(*, method: str, path: str, query: str, body: bytes) -> str:
@@ -88,18 +89,33 @@ def _answer(record: StoredResponse, request_fingerprint: str) -> Exception:
 
 
 async def claim(repository: IdempotencyRepository, key: str, request_fingerprint: str) -> Claim:
-    """Take the key, or raise: a replay, a reuse (422) or "still running" (409)."""
-    record = await repository.find(key)
-    if record is None:
-        if not await repository.lock(key):
-            raise IdempotencyInProgressError
-        # The first request may have stored its record and released the lock between
-        # our find and our lock; without this second look it would run twice.
+    """Take the key, or raise: a replay, a reuse (422), "still running" (409), or
+    "cannot tell" (503, the store does not answer: fail closed, before any work)."""
+    try:
         record = await repository.find(key)
         if record is None:
-            return Claim(repository, key, request_fingerprint)
-        await repository.unlock(key)
+            if not await repository.lock(key):
+                raise IdempotencyInProgressError
+            record = await _find_after_locking(repository, key)
+            if record is None:
+                return Claim(repository, key, request_fingerprint)
+            await repository.unlock(key)
+    except StoreUnavailableError as exc:
+        raise IdempotencyUnavailableError from exc
     raise _answer(record, request_fingerprint)
+
+
+async def _find_after_locking(
+    repository: IdempotencyRepository, key: str
+) -> StoredResponse | None:
+    # The first request may have stored its record and released the lock between our
+    # find and our lock; without this second look it would run twice.
+    try:
+        return await repository.find(key)
+    except StoreUnavailableError:
+        with contextlib.suppress(StoreUnavailableError):  # else it expires (LOCK_TTL_MS)
+            await repository.unlock(key)
+        raise
 
 
 async def settle(claim: Claim, record: StoredResponse | None) -> None:

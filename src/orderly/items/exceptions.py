@@ -10,6 +10,7 @@ class ItemNotFoundError(NotFoundError):
 
 class SkuConflictError(ConflictError):
     code = "SKU_CONFLICT"
+    default_detail = "An item with this SKU already exists."
 
     def __init__(self, sku: str) -> None:
         super().__init__(f"An item with SKU '{sku}' already exists.")

@@ -5,12 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
+from orderly.core.access import SCOPE_GUARD_ERRORS
 from orderly.core.cached_reads import cache_variant, cached_response
 from orderly.core.container import container_of
-from orderly.core.pagination import Cursor, Limit, Page
+from orderly.core.errors import InsufficientScopeError, PreconditionFailedError
+from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
 from orderly.core.response_cache import RESPONSE_CACHE, CachedBody
-from orderly.core.responses import AUTHENTICATED, problems
+from orderly.core.responses import NOT_MODIFIED, problems
+from orderly.core.schemas import NoNul
 from orderly.idempotency.dependencies import IDEMPOTENT
+from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
 from orderly.items.dependencies import (
     CatalogReads,
     IfMatch,
@@ -19,20 +23,20 @@ from orderly.items.dependencies import (
     ItemsReadService,
     ItemsWriteService,
 )
+from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError, SkuConflictError
 from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
-from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate
+from orderly.items.schemas import ItemCreate, ItemId, ItemRead, ItemUpdate
 from orderly.items.service import CACHE_NAMESPACE, item_etag, item_read
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency"). GETs are cached reads
 # (core/cached_reads.py): a hit is answered before the dependencies below run.
-router = APIRouter(
-    prefix="/items", tags=["items"], responses=AUTHENTICATED, route_class=CatalogReads
-)
+router = APIRouter(prefix="/items", tags=["items"], route_class=CatalogReads)
 
 Search = Annotated[
     str | None,
     Query(min_length=1, max_length=200, description="Part of the name or SKU, any case."),
+    NoNul,
 ]
 
 
@@ -51,7 +55,7 @@ def _tagged(response: Response, item: Item) -> ItemRead:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Add an item to the catalog",
-    responses=problems(409),
+    responses=problems(*SCOPE_GUARD_ERRORS, SkuConflictError, *IDEMPOTENCY_ERRORS),
     dependencies=[IDEMPOTENT],
 )
 async def create_item(
@@ -66,7 +70,7 @@ async def create_item(
     "",
     summary="List the catalog, newest first",
     response_model=Page[ItemRead],
-    responses=problems(422),
+    responses=problems(InsufficientScopeError, InvalidCursorError),
 )
 async def list_items(
     listing: ItemsReadListing,
@@ -92,10 +96,10 @@ async def list_items(
     "/{item_id}",
     summary="One item (conditional with If-None-Match)",
     response_model=ItemRead,
-    responses=problems(304, 404),
+    responses=NOT_MODIFIED | problems(InsufficientScopeError, ItemNotFoundError),
 )
 async def get_item(
-    item_id: str, items: ItemsReadService, request: Request, if_none_match: IfNoneMatch = None
+    item_id: ItemId, items: ItemsReadService, request: Request, if_none_match: IfNoneMatch = None
 ) -> Response:
 
     async def item() -> CachedBody:
@@ -113,11 +117,18 @@ async def get_item(
     summary="Change an item (conditional with If-Match)",
     description="Only the fields sent change. A new `currency` re-expresses the current "
     "price unless a `price` is sent too. A stale `If-Match` changes nothing (412).",
-    responses=problems(404, 409, 412),
+    responses=problems(
+        *SCOPE_GUARD_ERRORS,
+        ItemNotFoundError,
+        SkuConflictError,
+        ConcurrentUpdateError,
+        PreconditionFailedError,
+        *IDEMPOTENCY_ERRORS,
+    ),
     dependencies=[IDEMPOTENT],
 )
 async def update_item(
-    item_id: str,
+    item_id: ItemId,
     body: ItemUpdate,
     items: ItemsWriteService,
     response: Response,
@@ -130,7 +141,7 @@ async def update_item(
     "/{item_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Archive an item (it stays readable but can no longer be ordered)",
-    responses=problems(404),
+    responses=problems(*SCOPE_GUARD_ERRORS, ItemNotFoundError),
 )
-async def archive_item(item_id: str, items: ItemsWriteService) -> None:
+async def archive_item(item_id: ItemId, items: ItemsWriteService) -> None:
     await items.archive(item_id)

@@ -13,11 +13,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from orderly.core.ids import id_check, id_path
 from orderly.core.money import MAX_MAJOR_UNITS, MoneyError, check_amount_format, to_minor
 from orderly.core.money import minor_units as currency_minor_units
 from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.items.exceptions import ItemNotFoundError
 
 MAX_STOCK = 1_000_000_000
+
+ItemId = Annotated[str, id_path("itm", "item"), id_check("itm", ItemNotFoundError)]
 
 
 def _not_a_number(value: object) -> object:

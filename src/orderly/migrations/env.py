@@ -48,7 +48,8 @@ def _run_on(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(_database_url(), poolclass=NullPool)
+    # Parameters stay out of error text (and so out of the log), as in the app.
+    engine = create_async_engine(_database_url(), poolclass=NullPool, hide_parameters=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_on)

@@ -24,10 +24,8 @@ from orderly.orders.exceptions import (
     MixedCurrenciesError,
 )
 from orderly.orders.repository import NewOrder, NewOrderLine
-from orderly.orders.schemas import OrderCreate
+from orderly.orders.schemas import MAX_QUANTITY_PER_ITEM, OrderCreate
 from orderly.orders.states import OrderStatus
-
-MAX_QUANTITY_PER_ITEM = 100
 
 
 @dataclass(slots=True)

@@ -4,15 +4,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from orderly.core.pagination import Cursor, Limit, Page
-from orderly.core.responses import AUTHENTICATED, problems
+from orderly.core.errors import InsufficientScopeError
+from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
+from orderly.core.responses import problems
 from orderly.idempotency.dependencies import IDEMPOTENT
+from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
 from orderly.orders.dependencies import OrdersReadService, OrdersWriteService
-from orderly.orders.schemas import OrderCreate, OrderRead
+from orderly.orders.exceptions import (
+    InsufficientStockError,
+    InvalidOrderStateError,
+    ItemNotOrderableError,
+    MaxOrderQuantityError,
+    MixedCurrenciesError,
+    OrderNotFoundError,
+)
+from orderly.orders.schemas import OrderCreate, OrderId, OrderRead
 from orderly.orders.states import OrderStatus
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency").
-router = APIRouter(prefix="/orders", tags=["orders"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/orders", tags=["orders"])
 
 
 @router.post(
@@ -23,7 +33,14 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=AUTHENTICATED)
     "of an item per order (422 `BUSINESS_RULE_MAX_ORDER_QUANTITY`); unknown or archived "
     "items and mixed currencies are 422 naming the line; not enough stock is 409 "
     "`INSUFFICIENT_STOCK` naming the item. In every such case nothing is reserved.",
-    responses=problems(409),
+    responses=problems(
+        InsufficientScopeError,
+        InsufficientStockError,
+        MaxOrderQuantityError,
+        ItemNotOrderableError,
+        MixedCurrenciesError,
+        *IDEMPOTENCY_ERRORS,
+    ),
     dependencies=[IDEMPOTENT],
 )
 async def create_order(
@@ -34,7 +51,11 @@ async def create_order(
     return order
 
 
-@router.get("", summary="List orders, newest first (members see their own)")
+@router.get(
+    "",
+    summary="List orders, newest first (members see their own)",
+    responses=problems(InsufficientScopeError, InvalidCursorError),
+)
 async def list_orders(
     orders: OrdersReadService,
     limit: Limit = 20,
@@ -46,8 +67,12 @@ async def list_orders(
     return await orders.list(limit=limit, cursor=cursor, status=status_filter)
 
 
-@router.get("/{order_id}", summary="One order", responses=problems(404))
-async def get_order(order_id: str, orders: OrdersReadService) -> OrderRead:
+@router.get(
+    "/{order_id}",
+    summary="One order",
+    responses=problems(InsufficientScopeError, OrderNotFoundError),
+)
+async def get_order(order_id: OrderId, orders: OrdersReadService) -> OrderRead:
     return await orders.get(order_id)
 
 
@@ -56,8 +81,10 @@ async def get_order(order_id: str, orders: OrdersReadService) -> OrderRead:
     summary="Cancel an order and put its stock back",
     description="Only pending orders (or ones whose payment failed) can be cancelled; "
     "otherwise 409 `INVALID_ORDER_STATE`.",
-    responses=problems(404, 409),
+    responses=problems(
+        InsufficientScopeError, OrderNotFoundError, InvalidOrderStateError, *IDEMPOTENCY_ERRORS
+    ),
     dependencies=[IDEMPOTENT],
 )
-async def cancel_order(order_id: str, orders: OrdersWriteService) -> OrderRead:
+async def cancel_order(order_id: OrderId, orders: OrdersWriteService) -> OrderRead:
     return await orders.cancel(order_id)

@@ -1,20 +1,34 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
+from orderly.core.ids import id_check, id_path
 from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.orders.exceptions import OrderNotFoundError
 from orderly.orders.states import OrderStatus
 
 MAX_LINES = 50
+MAX_QUANTITY_PER_ITEM = 100
+
+OrderId = Annotated[str, id_path("ord", "order"), id_check("ord", OrderNotFoundError)]
 
 
 class OrderLineCreate(InputSchema):
     item_id: str = Field(min_length=1, max_length=64, examples=["itm_..."])
-    # The upper bound (100) is a business rule with its own error code, checked by the
-    # service after duplicate lines are merged.
-    quantity: int = Field(ge=1, examples=[2])
+    # Strict: "1", true and 1e2 are not quantities. The upper bound is a business rule
+    # with its own error code, checked by the service after duplicate lines are merged
+    # (any size of integer, so nothing larger ever reaches a column); documented here.
+    quantity: int = Field(
+        ge=1,
+        strict=True,
+        examples=[2],
+        json_schema_extra={"maximum": MAX_QUANTITY_PER_ITEM},
+        description=f"1-{MAX_QUANTITY_PER_ITEM}; more of one item in an order is 422 "
+        "`BUSINESS_RULE_MAX_ORDER_QUANTITY`.",
+    )
 
 
 class OrderCreate(InputSchema):

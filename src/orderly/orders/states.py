@@ -1,9 +1,9 @@
-"""The order state machine, in one table.
+"""The order state machine, in one table (``TRANSITIONS``).
 
-pending ──► paid ──► fulfilled
-   │  ▲        ▲
-   │  └── payment_failed ──► cancelled
-   └──────────────────────────► cancelled
+pending ─┬─► paid ──► fulfilled
+         ├─► payment_failed ─┬─► paid
+         │                   └─► cancelled
+         └─► cancelled
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ from orderly.core.errors import UnauthorizedError
 
 class InvalidRefreshTokenError(UnauthorizedError):
     code = "INVALID_REFRESH_TOKEN"
+    default_detail = "The refresh token is invalid, expired or revoked."
 
     def __init__(self) -> None:
-        super().__init__("The refresh token is invalid, expired or revoked.")
+        super().__init__()
 
 
 class RefreshTokenReusedError(UnauthorizedError):
@@ -15,10 +16,11 @@ class RefreshTokenReusedError(UnauthorizedError):
     that revocation must be committed even though the request fails."""
 
     code = "REFRESH_TOKEN_REUSED"
+    default_detail = (
+        "This refresh token was already used; every token of this session is revoked. "
+        "Log in again."
+    )
     persist_changes = True
 
     def __init__(self) -> None:
-        super().__init__(
-            "This refresh token was already used; every token of this session is revoked. "
-            "Log in again."
-        )
+        super().__init__()

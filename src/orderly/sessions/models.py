@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderly.core.database import Base, UTCDateTime
@@ -26,3 +26,6 @@ class RefreshToken(TenantOwned, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The user's session generation when issued: a token from before their sessions
+    # ended is refused even if it escaped the revocation (a login racing a demotion).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -1,4 +1,5 @@
-"""What sessions adds to the container: the lifetimes of a login session's tokens."""
+"""What sessions adds to the container: how long a refresh token lives. (The
+revocation markers are provided by users, whose rows they copy.)"""
 
 from __future__ import annotations
 
@@ -8,8 +9,5 @@ from orderly.sessions.service import SESSION_POLICY, SessionPolicy
 
 
 async def provide(container: Container, settings: Settings) -> None:
-    policy = SessionPolicy(
-        access_ttl_seconds=settings.access_token_ttl_seconds,
-        refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
-    )
+    policy = SessionPolicy(refresh_ttl_seconds=settings.refresh_token_ttl_seconds)
     container.add(SESSION_POLICY, policy)

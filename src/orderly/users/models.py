@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Enum, String
+from datetime import datetime
+
+from sqlalchemy import Boolean, Enum, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orderly.core.database import Base
+from orderly.core.database import Base, UTCDateTime
 from orderly.core.identity import Role
 from orderly.core.models import TenantOwned
 
@@ -19,3 +21,8 @@ class User(TenantOwned, Base):
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped whenever the user's sessions end (demotion, deactivation); tokens carry
+    # the generation they were issued under and die with it (sessions/revocations.py).
+    # Only ever incremented, so nothing done to the user later can revive a token.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sessions_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from orderly.core.identity import Role
 from orderly.core.repository import TenantRepository
@@ -28,6 +31,22 @@ class UserRepository(TenantRepository[User]):
             stmt = stmt.with_for_update()
         return len((await self.session.execute(stmt)).all())
 
+    async def end_sessions(self, user: User, at: datetime) -> int:
+        """Increment the user's session generation and return the new one. Incremented
+        by the database, not read and written back: two concurrent ends of one user's
+        sessions get two generations, never the same one twice."""
+        stmt = (
+            update(User)
+            .where(User.tenant_id == self.tenant_id, User.id == user.id)
+            .values(session_generation=User.session_generation + 1, sessions_ended_at=at)
+            .returning(User.session_generation)
+            .execution_options(synchronize_session=False)
+        )
+        generation: int = (await self.session.execute(stmt)).scalar_one()
+        set_committed_value(user, "session_generation", generation)
+        set_committed_value(user, "sessions_ended_at", at)
+        return generation
+
 
 class UserDirectory:
     """The only unscoped look-ups of users: by email, for login and for uniqueness.
@@ -49,3 +68,11 @@ class UserDirectory:
 
     async def find_by_id(self, user_id: str) -> User | None:
         return await self.session.get(User, user_id)
+
+    async def sessions_ended_since(self, since: datetime) -> list[tuple[str, int, datetime]]:
+        """(user id, generation, when) of every user whose sessions ended after ``since``."""
+        stmt = select(User.id, User.session_generation, User.sessions_ended_at).where(
+            User.sessions_ended_at > since
+        )
+        rows = await self.session.execute(stmt)
+        return [(user_id, gen, at) for user_id, gen, at in rows if at is not None]

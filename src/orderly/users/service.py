@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 
 from orderly.core.container import Container
-from orderly.core.database import new_id
+from orderly.core.database import new_id, utcnow
 from orderly.core.identity import Role
 from orderly.core.pagination import CURSORS, Page
 from orderly.core.passwords import PASSWORDS
-from orderly.core.unit_of_work import UnitOfWork
+from orderly.core.unit_of_work import UnitOfWork, unit_of_work
+from orderly.sessions.revocations import EndedSessions
 from orderly.sessions.service import SessionService
 from orderly.users.exceptions import (
     EmailTakenError,
@@ -55,6 +57,17 @@ class UserAccounts:
     async def find_by_id(self, user_id: str) -> User | None:
         return await self.directory.find_by_id(user_id)
 
+    async def sessions_ended_since(self, since: datetime) -> list[EndedSessions]:
+        """Every user whose sessions ended after ``since`` (any tenant, no caller)."""
+        rows = await self.directory.sessions_ended_since(since)
+        return [EndedSessions(user_id, generation, at) for user_id, generation, at in rows]
+
+
+async def sessions_ended_since(container: Container, since: datetime) -> list[EndedSessions]:
+    """For ``SessionRevocations`` restoring its markers from the database."""
+    async with unit_of_work(container, write=False) as uow:
+        return await UserAccounts(uow, container).sessions_ended_since(since)
+
 
 class UserService:
     """The caller's tenant, as its staff (or a user about themself) sees it."""
@@ -98,14 +111,12 @@ class UserService:
         deactivates = changes.get("is_active") is False and user.is_active
         if (role_changes or deactivates) and user.role is Role.OWNER:
             await self._keep_an_owner()
-        reactivates = changes.get("is_active") is True and not user.is_active
         for field, value in changes.items():
             setattr(user, field, value)
         await self.session.flush()
+        # Reactivation ends nothing and revives nothing: tokens revoked stay revoked.
         if deactivates or role_changes:
-            await self.sessions.end_all(user.id)
-        elif reactivates:
-            await self.sessions.allow_again(user.id)
+            await self._end_sessions(user)
         return user
 
     async def deactivate(self, user_id: str) -> None:
@@ -120,3 +131,9 @@ class UserService:
     async def _keep_an_owner(self) -> None:
         if await self.repo.count_active_owners(lock=True) <= 1:
             raise LastOwnerError
+
+    async def _end_sessions(self, user: User) -> None:
+        """Revoke every token the user holds: the new generation refuses them all."""
+        now = utcnow()
+        generation = await self.repo.end_sessions(user, now)
+        await self.sessions.end_all(user.id, generation=generation, at=now)

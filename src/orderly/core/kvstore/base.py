@@ -5,6 +5,20 @@ from __future__ import annotations
 from typing import Protocol
 
 from orderly.core.container import Key
+from orderly.core.errors import ServiceUnavailableError
+
+
+class StoreUnavailableError(ServiceUnavailableError):
+    """The store did not answer: connection refused or broken, or no reply within its
+    timeout. Callers decide what that means for them without knowing the backend: the
+    cache is bypassed, an idempotency key refuses the request, a revocation check
+    fails closed (this error's own 503)."""
+
+    code = "REDIS_UNAVAILABLE"
+    default_detail = "A shared store is unreachable; retry shortly."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"})
 
 
 class KeyValueStore(Protocol):
@@ -13,6 +27,9 @@ class KeyValueStore(Protocol):
     ``set_if_absent`` and ``incr`` are atomic: of N concurrent callers on one key,
     exactly one creates it. That is what makes them usable as a lock and as a
     rate-limit counter.
+
+    Every method raises ``StoreUnavailableError`` when the store cannot be reached in
+    time (never for the in-process store).
     """
 
     async def get(self, key: str) -> bytes | None: ...
@@ -28,6 +45,12 @@ class KeyValueStore(Protocol):
         ...
 
     async def delete(self, *keys: str) -> None: ...
+
+    async def raise_to(self, key: str, value: int, ttl_ms: int) -> None:
+        """Store the larger of ``value`` and the integer already stored, atomically, and
+        keep the key at least ``ttl_ms`` from now: a marker that must never go back
+        (writers that arrive out of order cannot lower it)."""
+        ...
 
     async def incr(self, key: str, ttl_ms: int) -> int:
         """Add one and return the new value; a new counter starts at 1 and expires

@@ -4,10 +4,12 @@ touches the ``http.response.start`` message."""
 
 from orderly.core.middleware.cors import ProblemCORSMiddleware
 from orderly.core.middleware.hosts import TrustedHostMiddleware
+from orderly.core.middleware.json_depth import JsonDepthMiddleware
 from orderly.core.middleware.request_context import RequestContextMiddleware
 from orderly.core.middleware.security_headers import SecurityHeadersMiddleware
 
 __all__ = [
+    "JsonDepthMiddleware",
     "ProblemCORSMiddleware",
     "RequestContextMiddleware",
     "SecurityHeadersMiddleware",
