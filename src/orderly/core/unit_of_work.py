@@ -149,9 +149,13 @@ class UnitOfWork:
 
     def enqueue_job(self, name: str, **args: Any) -> None:
         """Queue job ``name`` with JSON ``args`` once this unit has committed."""
+        self.enqueue(Job(name, args))
+
+    def enqueue(self, job: Job) -> None:
+        """Queue ``job`` (say, one with a ``delay_seconds``) once this unit has committed."""
         if self._jobs is None:
             self._jobs = []
-        self._jobs.append(Job(name, args))
+        self._jobs.append(job)
 
     async def commit(self) -> None:
         """Commit (if anything was done), then the work that waited for it."""
