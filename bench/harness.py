@@ -10,8 +10,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.cpu import CpuMeter, tree
 from bench.options import Options
 from bench.out import say, warn
+from bench.pgcluster import SHARED, PgServer, PrivateCluster, postmaster_pid
 from bench.procs import PeakRss, Server, peak_rss, stop, wait_ready
 from bench.runner import Runner
 from bench.scenarios import Scenario, System, scenarios
@@ -24,8 +26,8 @@ from bench.servers import (
     start_orderly,
 )
 from bench.stores import (
-    PG_APP_URL,
     create_database,
+    data_directory,
     delete_redis_prefix,
     drop_database,
     new_database_name,
@@ -39,6 +41,8 @@ class Run:
     log_dir: Path
     runner: Runner
     rss: dict[str, PeakRss | None] = field(default_factory=dict)
+    pg: PgServer | None = None
+    pg_dsn: str | None = None  # the run's Orderly database, for the pgraw baseline
 
 
 def _quietly(what: str, action: Callable[[], object]) -> None:
@@ -86,14 +90,38 @@ def baseline_only(run: Run, baselines: dict[str, System]) -> None:
     run.rss["fastapi (bare FastAPI)"] = peak_rss(baselines["fastapi"].server)
 
 
+def postgres(run: Run) -> PgServer:
+    """The run's PostgreSQL (its own pinned cluster unless --pg shared), with the
+    runner measuring the CPU time of its processes."""
+    if run.opts.pg == "private":
+        cluster = PrivateCluster()
+        pg = cluster.start()
+        run.stack.callback(_quietly, "stopping the private PostgreSQL", cluster.stop)
+        say(f"private PostgreSQL cluster on port {pg.port}, pinned to the server's core")
+        data = cluster.data
+    else:
+        pg = SHARED
+        data = Path(data_directory(pg))
+    try:
+        postmaster = postmaster_pid(data)
+    except OSError as exc:
+        warn(f"database CPU not measured (cannot read postmaster.pid: {exc})")
+    else:
+        run.runner.db_meter = CpuMeter(lambda: tree(postmaster))
+    return pg
+
+
 def orderly_config(run: Run) -> OrderlyConfig:
     opts = run.opts
     if opts.db == "postgres":
+        pg = postgres(run)
+        run.pg = pg
         name = new_database_name()
-        create_database(name)
-        run.stack.callback(_quietly, f"dropping database {name}", lambda: drop_database(name))
+        create_database(pg, name)
+        run.stack.callback(_quietly, f"dropping database {name}", lambda: drop_database(pg, name))
         say(f"created PostgreSQL database {name}")
-        url = PG_APP_URL.format(name=name)
+        url = pg.app_url(name)
+        run.pg_dsn = pg.dsn(name)
     else:
         tmp = run.stack.enter_context(tempfile.TemporaryDirectory(prefix="orderly-bench-"))
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
@@ -150,6 +178,11 @@ def orderly(run: Run, baselines: dict[str, System]) -> None:
 
     def nocache_phase(server: Server) -> None:
         systems = {**baselines, "orderly": orderly_system(server, principals[0])}
+        if run.pg_dsn is not None:
+            env = {"BENCH_PG_DSN": run.pg_dsn}
+            pgraw = start_baseline("pgraw", "baseline_pg", run.log_dir, env)
+            launch(run, pgraw, "/health/live")
+            systems["pgraw"] = System("pgraw", "raw ASGI + asyncpg", pgraw)
         run_phase(run, selected(run.opts, "nocache"), systems)
 
     _orderly_phase(run, config, "orderly", config.cache_enabled, main_phase)

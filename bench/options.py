@@ -21,6 +21,7 @@ class Options:
     c256: bool = True
     baseline_only: bool = False
     db: Literal["postgres", "sqlite"] = "postgres"
+    pg: Literal["private", "shared"] = "private"
     redis: bool = False
     cache: Literal["on", "off"] = "on"
     items: int = 1000
@@ -54,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
         help="self-check: run the scenarios against the baselines only",
     )
     p.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    p.add_argument(
+        "--pg",
+        choices=("private", "shared"),
+        default="private",
+        help="private: the run's own cluster pinned to the server's core (default); "
+        "shared: the machine's cluster at 127.0.0.1:5432",
+    )
     p.add_argument("--redis", action="store_true", help="scale-out mode with Redis")
     p.add_argument(
         "--cache",
@@ -105,6 +113,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         c256=(not a.quick) if a.c256 is None else a.c256,
         baseline_only=a.baseline_only,
         db=a.db,
+        pg=a.pg,
         redis=a.redis,
         cache=a.cache,
         items=a.items,

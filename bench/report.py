@@ -39,6 +39,9 @@ class Summary:
     stock_ok: bool | None = None
     ratio_fastapi: float | None = None
     ratio_raw: float | None = None
+    ratio_pgraw: float | None = None  # x the physical limit of an uncached page
+    server_cpu_ms: float | None = None  # medians of CPU ms per request
+    db_cpu_ms: float | None = None
     budget: str = "—"
     verdict: bool | None = None
 
@@ -66,6 +69,10 @@ def summarize(samples: Sequence[Sample]) -> Summary:
         stalled=any(r.stalled for r in results + companions),
         stock_ok=all(s.consistent for s in stocks) if stocks else None,
     )
+    server_cpu = [s.server_cpu_ms for s in samples if s.server_cpu_ms is not None]
+    db_cpu = [s.db_cpu_ms for s in samples if s.db_cpu_ms is not None]
+    summary.server_cpu_ms = _median(server_cpu) if server_cpu else None
+    summary.db_cpu_ms = _median(db_cpu) if db_cpu else None
     if companions:
         summary.companion_rps = _median(c.rps for c in companions)
         summary.companion_p99_ms = _median(c.p99_ms for c in companions)
@@ -143,11 +150,14 @@ def build(
         s.result.rps for s in measured if s.system == "fastapi" and s.scenario in items_baseline
     )
     raw_items = _median(s.result.rps for s in measured if s.system == "raw")
+    pgraw_items = _median(s.result.rps for s in measured if s.system == "pgraw")
     rows = group(measured)
     alone = {r.system: r.p99_ms for r in rows if r.scenario == "items_list_c48"}
     for row in rows:
         row.ratio_fastapi = _ratio(row.rps, fastapi_items)
         row.ratio_raw = _ratio(row.rps, raw_items)
+        if row.scenario == "items_list_nocache" and row.system != "pgraw":
+            row.ratio_pgraw = _ratio(row.rps, pgraw_items)
         if row.system == subject:
             _apply_budget(row, alone)
     c256 = group(s for s in samples if s.round == 0)
@@ -185,7 +195,16 @@ def _notes(row: Summary, alone_p99: Mapping[str, float]) -> str:
         notes.append("stock consistent" if row.stock_ok else "STOCK MISMATCH")
     if row.timeouts:
         notes.append(f"{row.timeouts} timeouts")
+    if row.ratio_pgraw is not None:
+        notes.append(f"{row.ratio_pgraw:.3f}x the physical limit (raw ASGI + asyncpg)")
     return "; ".join(notes)
+
+
+def _cpu(row: Summary) -> str:
+    if row.server_cpu_ms is None:
+        return "—"
+    db = f" + {row.db_cpu_ms:.3f}" if row.db_cpu_ms is not None else ""
+    return f"{row.server_cpu_ms:.3f}{db}"
 
 
 def markdown(report: Report) -> str:
@@ -198,14 +217,16 @@ def markdown(report: Report) -> str:
         f"(medians). Budget checked on: `{report.subject}`.",
         "",
         "| scenario | system | conns | req/s | p50 ms | p99 ms | errors "
-        "| x FastAPI /items | x raw /items | budget | result | notes |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|---|",
+        "| x FastAPI /items | x raw /items | CPU ms/req (server + db) | budget | result "
+        "| notes |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|",
     ]
     for r in report.rows:
         lines.append(
             f"| {r.scenario} | {r.system} | {r.connections} | {r.rps:,.0f} "
             f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | {_x(r.ratio_fastapi)} "
-            f"| {_x(r.ratio_raw)} | {r.budget} | {_mark(r.verdict)} | {_notes(r, alone)} |"
+            f"| {_x(r.ratio_raw)} | {_cpu(r)} | {r.budget} | {_mark(r.verdict)} "
+            f"| {_notes(r, alone)} |"
         )
     lines += _c256_lines(report.c256) + _rss_lines(report.rss)
     verdicts = report.verdicts()

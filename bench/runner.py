@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 
 from bench import wrk
+from bench.cpu import CpuMeter
 from bench.out import say
-from bench.procs import BenchError
+from bench.procs import BenchError, group_pids
 from bench.scenarios import Load, Scenario, System
 from bench.seed import fresh_token, read_stock
 
@@ -51,6 +52,9 @@ class Sample:
     result: wrk.WrkResult
     companion: wrk.WrkResult | None = None
     stock: StockCheck | None = None
+    # CPU time per request (ms) of the server's processes and of the database's.
+    server_cpu_ms: float | None = None
+    db_cpu_ms: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +65,8 @@ class Sample:
             "result": self.result.to_json(),
             "companion": self.companion.to_json() if self.companion else None,
             "stock": self.stock.to_json() if self.stock else None,
+            "server_cpu_ms_per_request": self.server_cpu_ms,
+            "db_cpu_ms_per_request": self.db_cpu_ms,
         }
 
 
@@ -76,6 +82,8 @@ class Runner:
         self.settings = settings
         self.samples: list[Sample] = []
         self._preflighted: set[tuple[str, str, str]] = set()
+        # The database's processes (postmaster and backends), once there is one.
+        self.db_meter: CpuMeter | None = None
 
     def rounds(
         self, scenarios: Iterable[Scenario], systems: Mapping[str, System], count: int
@@ -114,7 +122,12 @@ class Runner:
             if each is not None:
                 self._preflight(scenario, system, each, token, env)
         before = self._stock(system) if scenario.stock_check else None
+        server_meter = CpuMeter(lambda: group_pids(system.server.proc.pid))
+        meters = [m for m in (server_meter, self.db_meter) if m is not None]
+        for meter in meters:
+            meter.start()
         result, extra = self._drive(system, load, companion, env)
+        spent = [meter.stop() for meter in meters]
         stock = None
         if before is not None:
             time.sleep(_SETTLE_S)
@@ -125,6 +138,10 @@ class Runner:
                 result.counters.get("sent", 0) - result.counters.get("responses", 0),
             )
         sample = Sample(scenario.name, system.name, number, load.connections, result, extra, stock)
+        served = max(result.requests + (extra.requests if extra else 0), 1)
+        sample.server_cpu_ms = spent[0] / served
+        if self.db_meter is not None:
+            sample.db_cpu_ms = spent[1] / served
         self.samples.append(sample)
         say(progress_line(sample))
 
@@ -204,6 +221,10 @@ def progress_line(sample: Sample) -> str:
         f" {r.rps:>9,.0f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms"
         f"  errors {r.error_total}"
     )
+    if sample.server_cpu_ms is not None:
+        line += f"  cpu/req {sample.server_cpu_ms:.3f} ms"
+    if sample.db_cpu_ms is not None:
+        line += f" + db {sample.db_cpu_ms:.3f} ms"
     if sample.companion is not None:
         c = sample.companion
         line += f"  | login {c.rps:,.1f} req/s, p99 {c.p99_ms:.0f} ms, errors {c.error_total}"

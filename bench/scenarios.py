@@ -97,7 +97,13 @@ def scenarios(connections: int) -> tuple[Scenario, ...]:
                 content_type="application/x-www-form-urlencoded",
             ),
         ),
-        Scenario("items_list_nocache", items, phase="nocache", items_baseline=True),
+        Scenario(
+            "items_list_nocache",
+            items,
+            systems=("fastapi", "pgraw", "orderly"),
+            phase="nocache",
+            items_baseline=True,
+        ),
     )
 
 
@@ -105,7 +111,7 @@ def scenarios(connections: int) -> tuple[Scenario, ...]:
 class System:
     """A server under load plus what its requests need (credentials, ids, ETag)."""
 
-    name: str  # "fastapi" | "raw" | "orderly"
+    name: str  # "fastapi" | "raw" | "pgraw" | "orderly"
     label: str
     server: Server
     targets: Targets | None = None  # None: the raw app only serves /items

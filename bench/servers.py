@@ -90,7 +90,9 @@ def start_orderly(name: str, config: OrderlyConfig, cache_enabled: bool, log_dir
     return spawn(name, argv, env, log_dir / f"{name}.log", port)
 
 
-def start_baseline(name: str, module: str, log_dir: Path) -> Server:
+def start_baseline(
+    name: str, module: str, log_dir: Path, env: Mapping[str, str] | None = None
+) -> Server:
     """A baseline app under uvicorn with the flags Orderly's serve is meant to use."""
     port = free_port()
     argv = pinned(
@@ -107,4 +109,4 @@ def start_baseline(name: str, module: str, log_dir: Path) -> Server:
             *UVICORN_FLAGS,
         ],
     )
-    return spawn(name, argv, clean_environ(), log_dir / f"{name}.log", port)
+    return spawn(name, argv, clean_environ() | dict(env or {}), log_dir / f"{name}.log", port)
