@@ -156,7 +156,7 @@ def build(
     for row in rows:
         row.ratio_fastapi = _ratio(row.rps, fastapi_items)
         row.ratio_raw = _ratio(row.rps, raw_items)
-        if row.scenario == "items_list_nocache" and row.system != "pgraw":
+        if row.scenario == "items_list_nocache" and row.system == subject:
             row.ratio_pgraw = _ratio(row.rps, pgraw_items)
         if row.system == subject:
             _apply_budget(row, alone)
