@@ -61,10 +61,12 @@ def settings(backend: Backend) -> Settings:
 
 @dataclass
 class RecordingSink:
-    """A sink that keeps what it was given, when, and can fail its first calls."""
+    """A sink that keeps what it was given (and what of it committed), when, and can
+    fail its first calls."""
 
     fail_first: int = 0
     calls: list[list[PublishedEvent]] = field(default_factory=list)
+    committed: list[PublishedEvent] = field(default_factory=list)
     arrived_at: dict[str, float] = field(default_factory=dict)  # subject_id -> monotonic
     arrival: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -77,9 +79,15 @@ class RecordingSink:
             raise RuntimeError("the sink is down")
         self.arrival.set()
 
+        async def keep() -> None:
+            self.committed.extend(events)
+
+        uow.after_commit(keep, name="recording_sink")
+
     @property
     def seqs(self) -> list[int]:
-        return [event.seq for call in self.calls for event in call]
+        """The numbers of the events this sink saw published (committed)."""
+        return [event.seq for event in self.committed]
 
 
 async def at_most_in_flight(calls: list[Callable[[], Awaitable[httpx.Response]]]) -> list[int]:
@@ -120,13 +128,15 @@ async def test_a_reader_following_seq_misses_nothing_while_a_thousand_orders_are
     item = await add_item(client, owner.headers, stock=ORDERS)
     done = asyncio.Event()
     reader = asyncio.create_task(follow(container, owner.tenant_id, done))
-
-    statuses = await at_most_in_flight(
-        [lambda: place_order(client, owner.headers, [(item["id"], 1)])] * ORDERS
-    )
-    await wait_until_published(container, owner.tenant_id)
-    done.set()
-    seen, before_done = await asyncio.wait_for(reader, WAIT_SECONDS)
+    try:
+        statuses = await at_most_in_flight(
+            [lambda: place_order(client, owner.headers, [(item["id"], 1)])] * ORDERS
+        )
+        await wait_until_published(container, owner.tenant_id)
+        done.set()
+        seen, before_done = await asyncio.wait_for(reader, WAIT_SECONDS)
+    finally:
+        reader.cancel()
 
     assert Counter(statuses) == {201: ORDERS}
     total = await count_events(container, owner.tenant_id, published=None)
@@ -221,7 +231,9 @@ async def test_two_relays_on_one_postgresql_database_never_give_the_same_seq(
 ) -> None:
     if backend.name != "postgres":
         pytest.skip("SQLite serves one process: its writers are serialized by the file")
-    settings = make_settings(backend, relay_poll_seconds=0.05)
+    settings = make_settings(
+        backend, relay_poll_seconds=0.05, db_pool_timeout=WAIT_SECONDS, db_pool_size=POOL_SIZE
+    )
     async with open_container(settings) as one, open_container(settings) as two:
         sinks = RecordingSink(), RecordingSink()
         one[EVENT_SINKS].add(sinks[0])
