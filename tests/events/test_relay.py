@@ -23,6 +23,7 @@ from orderly.core.container import Container
 from orderly.core.database import DATABASE
 from orderly.core.failures import FAILURES
 from orderly.core.unit_of_work import UNITS, UnitOfWork, unit_of_work
+from orderly.events.relay import RELAY, Relay
 from orderly.events.sinks import EVENT_SINKS, PublishedEvent
 from orderly.tenants.service import TenantService
 from tests.conftest import make_settings
@@ -221,6 +222,31 @@ async def test_a_failing_sink_rolls_its_batch_back_and_the_retry_publishes_it(
     assert container[FAILURES].counts["relay"] == 1
 
 
+async def test_a_sink_that_keeps_failing_is_retried_with_backoff_by_a_loop_that_survives(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The same path as a database that is down: every failure waits longer (0.2 s,
+    0.4 s, 0.8 s...), new commits do not hurry it, and the loop goes on."""
+    container = container_of(app)
+    owner = await register(client)
+    await wait_until_published(container, owner.tenant_id)
+    sink = RecordingSink(fail_first=1_000_000)
+    container[EVENT_SINKS].add(sink)
+
+    await add_item(client, owner.headers)
+    await add_item(client, owner.headers)  # a commit during the backoff: no extra try
+    await asyncio.sleep(2.0)  # an observation window, not a wait for an outcome
+    attempts = len(sink.calls)
+    sink.fail_first = 0
+    await wait_until_published(container, owner.tenant_id)
+
+    # Tries start 0, 0.2, 0.6 and 1.4 s after the first failure; a tight loop would
+    # have made thousands. Timers never fire early, so the upper bound cannot flake.
+    assert 2 <= attempts <= 5
+    assert container[FAILURES].counts["relay"] == attempts
+    assert len(sink.committed) == 2
+
+
 async def _tenant(container: Container) -> str:
     async with unit_of_work(container) as uow:
         return (await TenantService(uow, container).create("Shared")).id
@@ -229,26 +255,42 @@ async def _tenant(container: Container) -> str:
 async def test_two_relays_on_one_postgresql_database_never_give_the_same_seq(
     backend: Backend,
 ) -> None:
+    """Two processes' relays (two containers) publish one backlog in batches of three,
+    at the same time: each waits for the other's lock, so they take turns."""
     if backend.name != "postgres":
         pytest.skip("SQLite serves one process: its writers are serialized by the file")
     settings = make_settings(
-        backend, relay_poll_seconds=0.05, db_pool_timeout=WAIT_SECONDS, db_pool_size=POOL_SIZE
+        backend, db_pool_timeout=WAIT_SECONDS, db_pool_size=POOL_SIZE, redis_pool_timeout=30
     )
     async with open_container(settings) as one, open_container(settings) as two:
-        sinks = RecordingSink(), RecordingSink()
-        one[EVENT_SINKS].add(sinks[0])
-        two[EVENT_SINKS].add(sinks[1])
+        relays, sinks = [], []
+        for container in (one, two):
+            await container[RELAY].stop()  # replaced by one with small batches
+            sinks.append(RecordingSink())
+            container[EVENT_SINKS].add(sinks[-1])
+            relays.append(
+                Relay(
+                    container,
+                    sinks=container[EVENT_SINKS],
+                    failures=container[FAILURES],
+                    poll_seconds=SLOW_POLL_SECONDS,
+                    batch_size=3,
+                )
+            )
         tenant = await _tenant(one)
-        # Commits in both processes: each wakes its own relay, so both publish.
-        await asyncio.gather(
-            *(record(container, tenant, 2) for _ in range(100) for container in (one, two))
-        )
-        await wait_until_published(one, tenant)
+        await asyncio.gather(*(record(c, tenant, 2) for _ in range(100) for c in (one, two)))
+
+        async def drain(relay: Relay) -> None:
+            while await relay.publish_once():
+                pass
+
+        await asyncio.gather(*(drain(relay) for relay in relays))
         total = await count_events(one, tenant, published=None)
-        first, second = sinks[0].seqs, sinks[1].seqs
+        unpublished = await count_events(one, tenant, published=False)
         await empty_all_tables(one[DATABASE].engine)
 
-    assert total == 400
+    first, second = sinks[0].seqs, sinks[1].seqs
+    assert (total, unpublished) == (400, 0)
     assert not set(first) & set(second)
     assert sorted(first + second) == list(range(1, total + 1))
     # Each relay published some: the two really raced for the numbers.

@@ -47,7 +47,7 @@ async def _ages(container: Container, tenant_id: str) -> list[tuple[int, bool]]:
             .where(Event.tenant_id == tenant_id)
             .order_by(Event.id)
         )
-        return [((now - created).days, seq is not None) for created, seq in rows.tuples()]
+        return [((now - created).days, seq is not None) for created, seq in rows]
 
 
 async def test_the_purge_deletes_only_published_events_older_than_thirty_days(

@@ -54,7 +54,6 @@ import asyncio
 import contextlib
 from typing import Any
 
-import structlog
 from sqlalchemy import Row, text
 
 from orderly.core.container import Container, Key
@@ -64,8 +63,6 @@ from orderly.core.unit_of_work import UnitOfWork, unit_of_work
 from orderly.events.models import PUBLIC_ID_PREFIX
 from orderly.events.repository import EventRepository
 from orderly.events.sinks import EventSinks, PublishedEvent
-
-logger = structlog.get_logger("orderly.events.relay")
 
 BATCH_SIZE = 500
 FIRST_BACKOFF_SECONDS = 0.2

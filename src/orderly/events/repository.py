@@ -68,7 +68,7 @@ class EventRepository:
             EventCounter.tenant_id.in_(tenant_ids)
         )
         rows = await self.session.execute(stmt)
-        return {tenant_id: last for tenant_id, last in rows.tuples()}
+        return {tenant_id: last for tenant_id, last in rows}
 
     async def save_last_seqs(self, last: Mapping[str, int], *, known: set[str]) -> None:
         """Store the new counters: an UPDATE for the ``known`` tenants, an INSERT for the
@@ -127,7 +127,9 @@ class EventRepository:
         rows = (await self.session.scalars(stmt)).all()
         return [published_event(row) for row in rows]
 
-    async def oldest_after(self, after_id: int, limit: int) -> Sequence[Row[Any]]:
+    async def oldest_after(
+        self, after_id: int, limit: int
+    ) -> Sequence[Row[int, datetime, int | None]]:
         """``(id, created_at, seq)`` of the rows after ``after_id``, in id order."""
         stmt = (
             select(Event.id, Event.created_at, Event.seq)
