@@ -200,6 +200,9 @@ class Settings(BaseSettings):
     cache_enabled: bool = True
     cache_ttl_seconds: int = Field(default=30, ge=1)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    # How often the relay looks for events committed by other processes; its own
+    # process's commits wake it at once (events/relay.py).
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("cors_origins", "allowed_hosts", "previous_secret_keys", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from orderly.core.migrations import upgrade_to_head
 from orderly.core.serving import YOUNG_GC_THRESHOLD
 from orderly.main import create_app
 from tests.conftest import TEST_SECRET, make_settings
@@ -64,8 +65,12 @@ async def test_an_app_started_alone_leaves_garbage_collection_as_it_was(
 def test_a_served_worker_tunes_garbage_collection_after_the_app_has_started(
     tmp_path: Path,
 ) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"
+    # Migrated, as `orderly serve` does first: the event relay reads the events table
+    # as soon as the app has started, and would log its failure on an empty file.
+    upgrade_to_head(database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")} | {
-        "APP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'served.db'}",
+        "APP_DATABASE_URL": database_url,
         "APP_SECRET_KEY": TEST_SECRET,
         "APP_LOG_LEVEL": "WARNING",
     }

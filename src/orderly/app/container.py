@@ -133,6 +133,8 @@ PROVIDERS: tuple[Provider, ...] = (
     api_keys.provide,
     idempotency.provide,
     health.provide,
+    # Last: the relay starts publishing at once, so every sink is registered by then.
+    events.provide_relay,
 )
 
 

@@ -17,6 +17,7 @@ It holds:
 - the ``session`` (services flush; only ``commit`` here commits: a test scans the code);
 - the ``principal``;
 - ``record_event``: the outbox row, written in this transaction (``core.outbox``);
+  once it has committed, the ``on_events_committed`` listeners are told (the relay);
 - work for after the commit, dropped on rollback: ``mark_changed`` (cached reads of a
   tenant's namespace go stale), ``after_commit(action)`` (say, evict a revoked key from
   every process) and ``enqueue_job`` (handed to the job queue). Done before the commit,
@@ -50,6 +51,8 @@ from orderly.core.outbox import Outbox
 from orderly.core.response_cache import ResponseCache
 
 AfterCommit = Callable[[], Awaitable[object]]
+# Told, without arguments and without I/O, that a unit which recorded events committed.
+EventsCommitted = Callable[[], None]
 
 
 class UnitsOfWork:
@@ -69,6 +72,19 @@ class UnitsOfWork:
         self.outbox = outbox
         self.jobs = jobs
         self.failures = failures
+        self._events_committed: list[EventsCommitted] = []
+
+    def on_events_committed(self, listener: EventsCommitted) -> None:
+        """Call ``listener`` whenever a unit that recorded events has committed: the
+        relay of this process wakes on it (a flag set, no I/O on the request path)."""
+        self._events_committed.append(listener)
+
+    def events_committed(self) -> None:
+        for listener in self._events_committed:
+            try:
+                listener()
+            except Exception as exc:  # committed: a listener's bug is not the caller's
+                self.failures.record("after_commit", exc, work="events_committed")
 
     def open(self, principal: Principal | None = None, *, write: bool = True) -> UnitOfWork:
         """A unit for ``principal``; a read unit (``write=False``) refuses writes and, on
@@ -99,7 +115,7 @@ class NoPrincipalError(RuntimeError):
 
 
 class UnitOfWork:
-    __slots__ = ("_actions", "_changed", "_jobs", "_principal", "_units", "session")
+    __slots__ = ("_actions", "_changed", "_events", "_jobs", "_principal", "_units", "session")
 
     def __init__(
         self, units: UnitsOfWork, session: AsyncSession, principal: Principal | None
@@ -111,6 +127,7 @@ class UnitOfWork:
         self._changed: set[tuple[str, str]] | None = None
         self._actions: list[tuple[str, AfterCommit]] | None = None
         self._jobs: list[Job] | None = None
+        self._events = False
 
     @property
     def principal(self) -> Principal:
@@ -127,6 +144,7 @@ class UnitOfWork:
         self, event_type: str, *, tenant_id: str, subject_id: str, payload: BaseModel
     ) -> None:
         """Write the outbox row of a change made in this unit (same transaction)."""
+        self._events = True
         await self._units.outbox.record(
             self.session,
             tenant_id=tenant_id,
@@ -161,6 +179,9 @@ class UnitOfWork:
         """Commit (if anything was done), then the work that waited for it."""
         if self.session.in_transaction():
             await self.session.commit()
+        if self._events:
+            self._events = False
+            self._units.events_committed()
         if self._changed is None and self._actions is None and self._jobs is None:
             return
         changed, actions, jobs = self._changed or set(), self._actions or [], self._jobs or []
@@ -177,6 +198,7 @@ class UnitOfWork:
     async def rollback(self) -> None:
         """Undo the transaction and forget the work that was waiting for its commit."""
         self._changed = self._actions = self._jobs = None
+        self._events = False
         if self.session.in_transaction():
             await self.session.rollback()
 

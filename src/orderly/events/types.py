@@ -13,4 +13,8 @@ class EventType(StrEnum):
     ORDER_CREATED = "order.created"
     ORDER_CANCELLED = "order.cancelled"
     ORDER_PAID = "order.paid"
+    ORDER_PAYMENT_FAILED = "order.payment_failed"
     ORDER_FULFILLED = "order.fulfilled"
+    ORDER_EXPIRED = "order.expired"
+    TENANT_PLAN_CHANGED = "tenant.plan_changed"
+    WEBHOOK_TEST = "webhook.test"
