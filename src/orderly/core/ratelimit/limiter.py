@@ -80,7 +80,7 @@ class RateLimiter:
         # The in-process counter is called without a coroutine of its own (hot path).
         self._local = counter if isinstance(counter, MemoryWindowCounter) else None
         self._failures = failures
-        self._clock = clock
+        self.clock = clock  # wall-clock seconds: windows are aligned to it
         self._paused_until = 0.0
 
     async def hit(self, quota: Quota, key: str) -> Verdict | None:
@@ -88,7 +88,7 @@ class RateLimiter:
         store failed (fail open)."""
         if not self.enabled:
             return None
-        now = self._clock()
+        now = self.clock()
         seconds = quota.window_seconds
         window = int(now // seconds)
         reset = max(1, math.ceil((window + 1) * seconds - now))
