@@ -66,7 +66,6 @@ class PlanRateLimits:
         if not self._limiter.enabled:
             return None
         quota = self._table.quota(await self._plans.plan_of(principal.tenant_id))
-        # (plan_of is a dict look-up once the tenant's plan is cached.)
         if quota is None:
             return None
         # Users and API keys have distinct id prefixes: one namespace is enough.

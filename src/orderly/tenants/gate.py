@@ -1,13 +1,13 @@
 """``PlanGate``: the one place where a plan says no.
 
 Counts (items, API keys, webhook endpoints) are checked in the creating transaction,
-before the insert, under a lock on the tenant's row::
+before the insert, under a lock on the tenant's row (``plan_for_update``)::
 
     await container[PLAN_GATE].check_count(uow, "webhook_endpoints")
     ... insert the endpoint; the unit of work commits and releases the lock ...
 
 Race-free: two creations at the limit cannot both pass. On PostgreSQL the second one
-waits on ``SELECT ... FOR UPDATE`` of the tenant row until the first has committed,
+waits on ``SELECT ... FOR NO KEY UPDATE`` of the tenant row until the first committed,
 then counts the first one's row (READ COMMITTED takes a fresh snapshot per
 statement). On SQLite every writer holds the database's write lock from BEGIN
 IMMEDIATE, so the count and the insert of one creation are never interleaved with

@@ -37,14 +37,17 @@ class TenantRepository:
 
     async def plan_for_update(self, tenant_id: str) -> Plan | None:
         """The tenant's plan, its row locked until the transaction ends (PostgreSQL;
-        SQLite ignores FOR UPDATE, and its writers are serialized by BEGIN IMMEDIATE).
+        SQLite ignores the lock, and its writers are serialized by BEGIN IMMEDIATE).
 
         Every creation a plan counts (items, API keys, webhook endpoints) takes this
         lock before counting, so two of them cannot both see "one below the limit" and
         both insert: the second waits for the first to commit and then counts its row.
+        FOR NO KEY UPDATE, not FOR UPDATE: it excludes the other creations but not the
+        FOR KEY SHARE that every insert of a row referencing the tenant takes (an order,
+        an outbox event), which FOR UPDATE would hold up until this one commits.
         """
         result = await self.session.execute(
-            select(Tenant.plan).where(Tenant.id == tenant_id).with_for_update()
+            select(Tenant.plan).where(Tenant.id == tenant_id).with_for_update(key_share=True)
         )
         return result.scalar_one_or_none()
 
@@ -53,4 +56,6 @@ class TenantRepository:
         return result.scalar_one_or_none()
 
     async def get_for_update(self, tenant_id: str) -> Tenant | None:
-        return await self.session.get(Tenant, tenant_id, with_for_update=True)
+        """The tenant, locked like ``plan_for_update`` (a plan change waits for the
+        creations counting against the old plan, and they for it)."""
+        return await self.session.get(Tenant, tenant_id, with_for_update={"key_share": True})
