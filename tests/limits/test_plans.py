@@ -202,8 +202,6 @@ async def test_a_feature_outside_the_plan_is_402_upgrade_required(
     app: FastAPI, client: httpx.AsyncClient, owner: Account
 ) -> None:
     gate = app.state.container[PLAN_GATE]
-    user = await client.get("/api/v1/users/me", headers=owner.headers)
-    assert user.status_code == 200
 
     async with unit_of_work(app.state.container) as uow:
         with pytest.raises(PlanUpgradeRequiredError) as refused:

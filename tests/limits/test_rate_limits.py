@@ -190,3 +190,34 @@ async def test_with_limits_off_nothing_is_counted_nor_announced(backend: Backend
 
     assert [a.status_code for a in answers] == [200] * 3
     assert all("ratelimit" not in a.headers for a in answers)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "limited_from_elsewhere"),
+    [(["127.0.0.0/8"], False), ([], True)],
+    ids=["behind-a-trusted-proxy", "no-trusted-proxy"],
+)
+async def test_the_login_limit_is_per_forwarded_ip_only_behind_a_trusted_proxy(
+    backend: Backend, trusted: list[str], limited_from_elsewhere: bool
+) -> None:
+    settings = make_settings(backend, rate_limit_enabled=True, trusted_proxies=trusted)
+    application = create_app(settings)
+    now = float((MINUTE_ZERO + secrets.randbelow(10**9)) * 60 + 10)
+    victim = unique_email("victim")
+    async with application.router.lifespan_context(application):
+        part(application, RATE_LIMITER).clock = lambda: now
+        transport = httpx.ASGITransport(app=application)  # the peer: 127.0.0.1
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as ac:
+
+            async def attempt(forwarded_for: str) -> httpx.Response:
+                return await ac.post(
+                    "/api/v1/auth/login",
+                    data={"username": victim, "password": "wrong-password"},
+                    headers={"X-Forwarded-For": forwarded_for},
+                )
+
+            first = [await attempt("198.51.100.1") for _ in range(11)]
+            elsewhere = await attempt("198.51.100.2")
+
+    assert [a.status_code for a in first] == [401] * 10 + [429]
+    assert elsewhere.status_code == (429 if limited_from_elsewhere else 401)
