@@ -15,7 +15,7 @@ unlimited. Unknown plans, limits or value types stop the process at start-up.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
 from orderly.core.container import Key
@@ -101,9 +101,6 @@ class PlanTable:
     def quota(self, plan: Plan) -> Quota | None:
         """Requests per minute for one principal of ``plan``; None: unlimited."""
         return self._quotas[plan]
-
-    def as_dict(self, plan: Plan) -> dict[str, int | bool | None]:
-        return asdict(self._limits[plan])
 
 
 PLAN_TABLE: Key[PlanTable] = Key("tenants.plan_table")

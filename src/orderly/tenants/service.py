@@ -111,8 +111,13 @@ class TenantAccountService:
 
     async def _details(self, tenant: Tenant) -> TenantDetails:
         usage = await self.meters.usage(self.uow.session, tenant.id)
+        limits = self.table.limits(tenant.plan)
         return TenantDetails(
             **TenantRead.model_validate(tenant).model_dump(),
-            limits=TenantLimits(**self.table.as_dict(tenant.plan)),
-            usage=TenantUsage(**usage),
+            limits=TenantLimits.model_validate(limits, from_attributes=True),
+            usage=TenantUsage(
+                items=usage["items"],
+                api_keys=usage["api_keys"],
+                webhook_endpoints=usage["webhook_endpoints"],
+            ),
         )
