@@ -38,6 +38,10 @@ class PlanDirectory:
         self._evictions += 1
         self._cache.discard(tenant_id)
 
+    def cached(self, tenant_id: str) -> Plan | None:
+        """The plan when this process knows it: no coroutine on the hot path."""
+        return self._cache.get(tenant_id)
+
     async def plan_of(self, tenant_id: str) -> Plan:
         plan = self._cache.get(tenant_id)
         if plan is None:
@@ -65,7 +69,9 @@ class PlanRateLimits:
     async def admit(self, principal: Principal) -> Verdict | None:
         if not self._limiter.enabled:
             return None
-        quota = self._table.quota(await self._plans.plan_of(principal.tenant_id))
+        tenant_id = principal.tenant_id
+        plan = self._plans.cached(tenant_id) or await self._plans.plan_of(tenant_id)
+        quota = self._table.quota(plan)
         if quota is None:
             return None
         # Users and API keys have distinct id prefixes: one namespace is enough.
