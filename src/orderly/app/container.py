@@ -149,7 +149,8 @@ async def provide_units(container: Container, settings: Settings) -> None:
 
 
 # Core first; then every domain that contributes long-lived parts, each after the
-# parts it reads (api_keys opens units of work, so it comes after them).
+# parts it reads (api_keys opens units of work, so it comes after them; tenants holds
+# the usage meters that api_keys and items register, so it comes before them).
 PROVIDERS: tuple[Provider, ...] = (
     provide_core,
     events.provide,
