@@ -79,6 +79,7 @@ async def test_a_body_within_the_limit_is_served(
         headers=owner.headers,
         json={
             "sku": "BIG-1",
+            "currency": "USD",
             "name": "Big",
             "price": "1.00",
             "stock": 1,
@@ -127,8 +128,10 @@ def _chunked(total: int) -> Iterator[bytes]:
 
 @pytest.mark.xdist_group("servers")
 def test_a_real_server_answers_413_to_a_2_mib_chunked_upload(tmp_path: Path) -> None:
-    """Over a socket, as a client streams it: the 413 arrives while the client is still
-    sending (the server does not wait for, nor keep, the rest)."""
+    """Over a socket, as a client streams it. (That the app never holds more than the
+    limit is shown in-process above: on loopback the kernel's buffers take the whole
+    upload before the server has read much of it, so the client's side proves nothing
+    about that.)"""
     with running_server(tmp_path) as url:
         parts = urlsplit(url)
         with socket.create_connection(
@@ -138,16 +141,15 @@ def test_a_real_server_answers_413_to_a_2_mib_chunked_upload(tmp_path: Path) -> 
                 b"POST /api/v1/items HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
             )
-            answer, sent = _stream_until_answered(sock, _chunked(2 * MIB))
+            answer = _stream_until_answered(sock, _chunked(2 * MIB))
 
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
     assert b"application/problem+json" in answer
     assert b"PAYLOAD_TOO_LARGE" in answer
-    assert sent < 2 * MIB  # answered before the client had sent it all
 
 
-def _stream_until_answered(sock: socket.socket, chunks: Iterator[bytes]) -> tuple[bytes, int]:
-    sent = 0
+def _stream_until_answered(sock: socket.socket, chunks: Iterator[bytes]) -> bytes:
+    """Send chunks until the server answers (or stops reading), then read its answer."""
     for chunk in chunks:
         readable, _, _ = select.select([sock], [], [], 0)
         if readable:
@@ -156,7 +158,6 @@ def _stream_until_answered(sock: socket.socket, chunks: Iterator[bytes]) -> tupl
             sock.sendall(chunk)
         except (BrokenPipeError, ConnectionResetError):
             break
-        sent += len(chunk)
     received = b""
     try:
         while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
@@ -166,7 +167,7 @@ def _stream_until_answered(sock: socket.socket, chunks: Iterator[bytes]) -> tupl
             received += data
     except ConnectionResetError:
         pass
-    return received, sent
+    return received
 
 
 async def test_every_response_carries_a_permissions_policy(

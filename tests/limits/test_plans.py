@@ -38,7 +38,13 @@ async def owner(client: httpx.AsyncClient) -> Account:
 
 
 def _item_body() -> dict[str, object]:
-    return {"sku": f"SKU-{uuid.uuid4().hex[:10]}", "name": "W", "price": "1.00", "stock": 1}
+    return {
+        "sku": f"SKU-{uuid.uuid4().hex[:10]}",
+        "name": "W",
+        "price": "1.00",
+        "currency": "USD",
+        "stock": 1,
+    }
 
 
 async def test_the_tenant_shows_its_plan_limits_and_usage(
@@ -228,7 +234,7 @@ def test_a_malformed_plan_override_stops_the_start(
     overrides: dict[str, dict[str, int]], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        PlanTable(overrides)  # type: ignore[arg-type]
+        PlanTable(overrides)
 
 
 def test_plan_limits_are_read_from_json_in_the_environment(
@@ -236,7 +242,7 @@ def test_plan_limits_are_read_from_json_in_the_environment(
 ) -> None:
     monkeypatch.setenv("APP_PLAN_LIMITS", '{"enterprise": {"requests_per_minute": 100000000}}')
 
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
 
     table = PlanTable(settings.plan_limits)
     quota = table.quota(Plan.ENTERPRISE)
