@@ -55,6 +55,17 @@ def _fields(verdicts: tuple[Verdict, ...]) -> dict[str, str]:
 def admit(scope: Scope, *checked: Verdict | None) -> None:
     """Raise the 429 if any verdict refuses; else leave the headers for the response.
     None (limits off, or the store failed open) adds nothing."""
+    if len(checked) == 1:  # the per-principal check, on every request: written out
+        (verdict,) = checked
+        if verdict is None:
+            return
+        if verdict.count > verdict.quota.limit:
+            raise RateLimitExceededError((verdict,))
+        scope[HEADERS_SCOPE_KEY] = [
+            (b"ratelimit-policy", verdict.quota.policy_field),
+            (b"ratelimit", verdict.state.encode("latin-1")),
+        ]
+        return
     verdicts = tuple(v for v in checked if v is not None)
     if not verdicts:
         return

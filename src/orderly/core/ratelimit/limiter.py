@@ -28,7 +28,7 @@ class Quota:
     show (``"principal"``, ``"login-ip"``...). Its ``RateLimit-Policy`` member is built
     once: quotas are made at start-up, checks happen per request."""
 
-    __slots__ = ("limit", "name", "policy", "window_seconds")
+    __slots__ = ("limit", "name", "policy", "policy_field", "state_prefix", "window_seconds")
 
     def __init__(self, name: str, limit: int, window_seconds: int = 60) -> None:
         self.name = name
@@ -37,6 +37,8 @@ class Quota:
         # draft-ietf-httpapi-ratelimit-headers-10: a String item with q (quota) and
         # w (window, seconds) parameters.
         self.policy = f'"{name}";q={limit};w={window_seconds}'
+        self.policy_field = self.policy.encode("latin-1")
+        self.state_prefix = f'"{name}";r='
 
     def __repr__(self) -> str:
         return f"Quota({self.policy})"
@@ -63,7 +65,7 @@ class Verdict:
     @property
     def state(self) -> str:
         """The ``RateLimit`` member: r (remaining quota), t (seconds to the reset)."""
-        return f'"{self.quota.name}";r={self.remaining};t={self.reset_seconds}'
+        return f"{self.quota.state_prefix}{self.remaining};t={self.reset_seconds}"
 
 
 class RateLimiter:
