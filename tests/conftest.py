@@ -69,6 +69,13 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         # (tests/support/log_scan.py).
         "log_level": "DEBUG",
         "log_format": "console",
+        # Off unless a test is about them (tests/limits/): on PostgreSQL + Redis the
+        # counters outlive a test (one Redis prefix per session), and the suite
+        # registers far more than 5 tenants a minute from one address.
+        "rate_limit_enabled": False,
+        # Plan counts likewise (tests/limits/test_plans.py): elsewhere a test's tenant,
+        # on the free plan, makes as many items and API keys as its scenario needs.
+        "plan_limits": {"free": {"items": None, "api_keys": None}},
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

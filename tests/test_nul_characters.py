@@ -61,6 +61,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         },
         ("PATCH", "/api/v1/items/{item_id}"): {"name": "Mug"},
         ("POST", "/api/v1/orders"): {"lines": [{"item_id": item, "quantity": 1}]},
+        ("PATCH", "/api/v1/tenant"): {"name": "Acme"},
+        ("PUT", "/api/v1/tenant/plan"): {"plan": "pro"},
     }
 
 
@@ -102,6 +104,8 @@ PLACES = [
     Place("PATCH", "/api/v1/users/{user_id}", "path", "user_id"),
     Place("DELETE", "/api/v1/users/{user_id}", "path", "user_id"),
     Place("DELETE", "/api/v1/api-keys/{key_id}", "path", "key_id"),
+    Place("PATCH", "/api/v1/tenant", "body", "name"),
+    Place("PUT", "/api/v1/tenant/plan", "body", "plan"),
 ]
 
 NOT_FOUND = {

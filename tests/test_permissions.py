@@ -90,6 +90,13 @@ MATRIX: dict[str, Case] = {
     "orders.cancel": Case(
         "POST", "/api/v1/orders/{order_id}/cancel", "write:orders", (200, 200, 404, 200, 403)
     ),
+    "tenant.get": Case("GET", "/api/v1/tenant", None, (200, 200, 200, 403, 403)),
+    "tenant.patch": Case(
+        "PATCH", "/api/v1/tenant", None, (200, 403, 403, 403, 403), {"name": "Renamed"}
+    ),
+    "tenant.plan": Case(
+        "PUT", "/api/v1/tenant/plan", None, (200, 403, 403, 403, 403), {"plan": "pro"}
+    ),
 }
 
 

@@ -204,10 +204,30 @@ class Settings(BaseSettings):
     # process's commits wake it at once (events/relay.py).
     relay_poll_seconds: float = Field(default=1.0, gt=0)
 
-    @field_validator("cors_origins", "allowed_hosts", "previous_secret_keys", mode="before")
+    # Plans and traffic protection (SPEC "Plans and traffic protection").
+    # JSON merged over the plans' default limits (orderly.tenants.plans), e.g.
+    # {"enterprise": {"requests_per_minute": 100000000}}; null means unlimited.
+    plan_limits: Annotated[dict[str, dict[str, int | bool | None]], NoDecode] = Field(
+        default_factory=dict
+    )
+    rate_limit_enabled: bool = True
+    # Proxies whose X-Forwarded-For is believed (CIDRs); empty: the socket peer only.
+    trusted_proxies: StrList = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+
+    @field_validator(
+        "cors_origins", "allowed_hosts", "previous_secret_keys", "trusted_proxies", mode="before"
+    )
     @classmethod
     def _lists_from_env(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("plan_limits", mode="before")
+    @classmethod
+    def _plan_limits_from_env(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:

@@ -40,6 +40,8 @@ def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator
     base_env |= {
         "APP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'server.db'}",
         "APP_LOG_LEVEL": "DEBUG",
+        # As in make_settings: a test that is about rate limits turns them on.
+        "APP_RATE_LIMIT_ENABLED": "false",
     }
     log = session_log(f"server-{port}.log")
     process = subprocess.Popen(  # noqa: S603 - our own CLI

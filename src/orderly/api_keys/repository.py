@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.api_keys.models import ApiKey
+from orderly.core.database import utcnow
 from orderly.core.repository import TenantRepository
 
 
@@ -35,3 +36,17 @@ async def touch_last_used(
         )
         .values(last_used_at=now)
     )
+
+
+async def count_live_keys(session: AsyncSession, tenant_id: str) -> int:
+    """The tenant's keys that count against its plan: neither revoked nor expired."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(ApiKey)
+        .where(
+            ApiKey.tenant_id == tenant_id,
+            ApiKey.revoked_at.is_(None),
+            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > utcnow()),
+        )
+    )
+    return int(result.scalar_one())

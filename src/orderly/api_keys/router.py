@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from orderly.api_keys.dependencies import ApiKeysManageService
 from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyId, ApiKeyRead
 from orderly.core.access import ROLE_GUARD_ERRORS
 from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
-from orderly.core.responses import problems
+from orderly.core.responses import NO_STORE_HEADERS, problems
+from orderly.tenants.exceptions import PlanLimitReachedError
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
@@ -16,9 +17,13 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"])
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Issue an API key (the raw key is in this response only)",
-    responses=problems(*ROLE_GUARD_ERRORS),
+    responses=problems(*ROLE_GUARD_ERRORS, PlanLimitReachedError),
 )
-async def create_api_key(body: ApiKeyCreate, keys: ApiKeysManageService) -> ApiKeyCreated:
+async def create_api_key(
+    body: ApiKeyCreate, keys: ApiKeysManageService, response: Response
+) -> ApiKeyCreated:
+    # After the route's dependencies, which set the tenant data's "private, no-cache".
+    response.headers.update(NO_STORE_HEADERS)
     return await keys.create(body)
 
 

@@ -8,7 +8,12 @@ from functools import partial
 
 from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.api_keys.models import ApiKey
-from orderly.api_keys.repository import ApiKeyRepository, find_key_by_hash, touch_last_used
+from orderly.api_keys.repository import (
+    ApiKeyRepository,
+    count_live_keys,
+    find_key_by_hash,
+    touch_last_used,
+)
 from orderly.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from orderly.core.cache import INVALIDATION_BUS
 from orderly.core.container import Container
@@ -17,6 +22,7 @@ from orderly.core.identity import Principal, Scope
 from orderly.core.pagination import CURSORS, Page
 from orderly.core.security import hash_token
 from orderly.core.unit_of_work import UnitOfWork
+from orderly.tenants.gate import PLAN_GATE
 
 KEY_PREFIX = "sk_"
 VISIBLE_PREFIX_LENGTH = 11  # "sk_" + 8 characters
@@ -39,9 +45,11 @@ class ApiKeyService:
         self.principal = uow.principal
         self.cursors = parts[CURSORS]
         self.bus = parts[INVALIDATION_BUS]
+        self.plans = parts[PLAN_GATE]
         self.repo = ApiKeyRepository(uow.session, self.principal.tenant_id)
 
     async def create(self, data: ApiKeyCreate) -> ApiKeyCreated:
+        await self.plans.check_count(self.uow, "api_keys", count_live_keys)
         raw = generate_key()
         key = await self.repo.add(
             ApiKey(

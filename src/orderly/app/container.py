@@ -30,13 +30,24 @@ from orderly.core.kvstore import KV, REDIS, KeyValueStore, MemoryStore, RedisSto
 from orderly.core.outbox import OUTBOX
 from orderly.core.pagination import CURSORS, CursorCodec
 from orderly.core.passwords import PASSWORDS, PasswordHasher
+from orderly.core.ratelimit import (
+    CLIENT_ADDRESSES,
+    RATE_LIMITER,
+    ClientAddresses,
+    MemoryWindowCounter,
+    RateLimiter,
+    RedisWindowCounter,
+    WindowCounter,
+)
 from orderly.core.response_cache import RESPONSE_CACHE, ResponseCache
 from orderly.core.tasks import TASKS, TaskRunner
 from orderly.core.unit_of_work import UNITS, UnitsOfWork
 from orderly.events import resources as events
 from orderly.health import resources as health
 from orderly.idempotency import resources as idempotency
+from orderly.items import resources as items
 from orderly.sessions import resources as sessions
+from orderly.tenants import resources as tenants
 from orderly.users import resources as users
 
 Provider = Callable[[Container, Settings], Awaitable[None]]
@@ -107,6 +118,22 @@ async def provide_core(container: Container, settings: Settings) -> None:
         max_wait_seconds=settings.password_hash_max_wait_seconds,
     )
     container.add(PASSWORDS, passwords, close=passwords.close)
+    _provide_rate_limits(container, settings)
+
+
+def _provide_rate_limits(container: Container, settings: Settings) -> None:
+    """Counters shared through Redis in scale-out, in this process when embedded."""
+    redis = container[REDIS]
+    counter: WindowCounter = (
+        RedisWindowCounter(redis, prefix=settings.redis_prefix)
+        if redis is not None
+        else MemoryWindowCounter()
+    )
+    limiter = RateLimiter(
+        counter, failures=container[FAILURES], enabled=settings.rate_limit_enabled
+    )
+    container.add(RATE_LIMITER, limiter)
+    container.add(CLIENT_ADDRESSES, ClientAddresses(settings.trusted_proxies))
 
 
 async def provide_units(container: Container, settings: Settings) -> None:
@@ -122,7 +149,8 @@ async def provide_units(container: Container, settings: Settings) -> None:
 
 
 # Core first; then every domain that contributes long-lived parts, each after the
-# parts it reads (api_keys opens units of work, so it comes after them).
+# parts it reads (api_keys opens units of work, so it comes after them; tenants holds
+# the usage meters that api_keys and items register, so it comes before them).
 PROVIDERS: tuple[Provider, ...] = (
     provide_core,
     events.provide,
@@ -130,7 +158,9 @@ PROVIDERS: tuple[Provider, ...] = (
     sessions.provide,
     users.provide,
     auth.provide,
+    tenants.provide,
     api_keys.provide,
+    items.provide,
     idempotency.provide,
     health.provide,
     # Last: the relay starts publishing at once, so every sink is registered by then.

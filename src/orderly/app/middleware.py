@@ -8,6 +8,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from orderly.app.docs import DOCS_PREFIXES
 from orderly.config import Settings
 from orderly.core.middleware import (
+    BodyLimitMiddleware,
     JsonDepthMiddleware,
     ProblemCORSMiddleware,
     RequestContextMiddleware,
@@ -29,15 +30,18 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
        everything below so rejected hosts and CORS preflights are logged and timed too.
     3. TrustedHost     - reject a foreign Host before any work (only when restricted).
     4. CORS            - answer preflights before routing (only when origins are set).
-    5. JsonDepth       - refuse a JSON body nested too deep before anything parses it
+    5. BodyLimit       - 413 for a body over APP_MAX_BODY_BYTES, counted as it streams,
+       before anything below reads (and holds) it.
+    6. JsonDepth       - refuse a JSON body nested too deep before anything parses it
        (FastAPI for the endpoint, the idempotency guard for its fingerprint).
-    6. GZip            - compresses the body the app produced (>= 1000 B).
-    7. Idempotency     - innermost, inside GZip: records the uncompressed body; replays
+    7. GZip            - compresses the body the app produced (>= 1000 B).
+    8. Idempotency     - innermost, inside GZip: records the uncompressed body; replays
        are then compressed per request, and still get the id and security headers.
     """
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(JsonDepthMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             ProblemCORSMiddleware,

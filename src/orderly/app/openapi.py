@@ -19,7 +19,12 @@ that is also in the `X-Request-ID` header. **Lists** are cursor-paginated
 (`limit`, `cursor` → `next_cursor`). **Retries** are safe with an `Idempotency-Key`.
 **Limits**: a JSON body nests at most 32 levels (deeper: 422 `JSON_TOO_DEEP`); a
 header line is at most 8 KiB and all headers at most 32 KiB (else 431
-`REQUEST_HEADER_FIELDS_TOO_LARGE`).
+`REQUEST_HEADER_FIELDS_TOO_LARGE`); a request body is at most `APP_MAX_BODY_BYTES`
+(1 MiB by default; else 413 `PAYLOAD_TOO_LARGE`). **Rate limits**: per user or API key
+by the tenant's plan, and per client IP and account on the auth routes; limited
+responses carry `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-10),
+and a refused request gets 429 `RATE_LIMITED` with `Retry-After`. **Plans** limit
+counts and features: 402 `PLAN_LIMIT_REACHED` / `PLAN_UPGRADE_REQUIRED`.
 
 Authenticate with `Authorization: Bearer <access token>` (from `POST /api/v1/auth/login`)
 or `X-API-Key: sk_…`.
@@ -31,6 +36,7 @@ TAGS: list[dict[str, Any]] = [
     {"name": "api-keys", "description": "Keys for integrations, with scopes."},
     {"name": "items", "description": "The catalog: items with price and stock."},
     {"name": "orders", "description": "Orders that reserve stock atomically."},
+    {"name": "tenant", "description": "The caller's tenant: its plan, limits and usage."},
     {"name": "health", "description": "Liveness and readiness probes for orchestrators."},
 ]
 

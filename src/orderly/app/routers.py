@@ -13,6 +13,7 @@ from orderly.core.responses import EDGE, problems
 from orderly.health.router import router as health_router
 from orderly.items.router import router as items_router
 from orderly.orders.router import router as orders_router
+from orderly.tenants.router import router as tenants_router
 from orderly.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -25,6 +26,7 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     orders_router,
     users_router,
     api_keys_router,
+    tenants_router,
 )
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (auth_router,)
 

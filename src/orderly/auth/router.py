@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
-from orderly.auth.dependencies import AuthPublicService
+from orderly.auth.dependencies import LOGIN_LIMITS, REGISTER_LIMITS, AuthPublicService
 from orderly.auth.exceptions import InvalidCredentialsError
 from orderly.auth.schemas import (
     LoginForm,
@@ -16,7 +16,8 @@ from orderly.auth.schemas import (
     TokenPair,
 )
 from orderly.core.passwords import PasswordCheckBusyError
-from orderly.core.responses import problems
+from orderly.core.ratelimit import RateLimitExceededError
+from orderly.core.responses import NO_STORE_HEADERS, problems
 from orderly.sessions.exceptions import InvalidRefreshTokenError, RefreshTokenReusedError
 from orderly.users.exceptions import EmailTakenError
 
@@ -27,7 +28,8 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Create a tenant (plan free) and its owner",
-    responses=problems(EmailTakenError, PasswordCheckBusyError),
+    responses=problems(EmailTakenError, PasswordCheckBusyError, RateLimitExceededError),
+    dependencies=[REGISTER_LIMITS],
 )
 async def register(body: RegisterRequest, auth: AuthPublicService) -> Registration:
     return await auth.register(body)
@@ -38,9 +40,13 @@ async def register(body: RegisterRequest, auth: AuthPublicService) -> Registrati
     summary="Exchange email and password for tokens (OAuth2 password form)",
     description="Under a login storm a login whose password check would wait more than "
     "about a second is refused at once: 503 `PASSWORD_CHECK_BUSY` with `Retry-After`.",
-    responses=problems(InvalidCredentialsError, PasswordCheckBusyError),
+    responses=problems(InvalidCredentialsError, PasswordCheckBusyError, RateLimitExceededError),
+    dependencies=[LOGIN_LIMITS],
 )
-async def login(form: Annotated[LoginForm, Depends()], auth: AuthPublicService) -> TokenPair:
+async def login(
+    form: Annotated[LoginForm, Depends()], auth: AuthPublicService, response: Response
+) -> TokenPair:
+    response.headers.update(NO_STORE_HEADERS)
     return await auth.login(form.username, form.password)
 
 
@@ -51,7 +57,8 @@ async def login(form: Annotated[LoginForm, Depends()], auth: AuthPublicService) 
     "every token of that login session (401 `REFRESH_TOKEN_REUSED`).",
     responses=problems(InvalidRefreshTokenError, RefreshTokenReusedError),
 )
-async def refresh(body: RefreshRequest, auth: AuthPublicService) -> TokenPair:
+async def refresh(body: RefreshRequest, auth: AuthPublicService, response: Response) -> TokenPair:
+    response.headers.update(NO_STORE_HEADERS)
     return await auth.refresh(body.refresh_token)
 
 

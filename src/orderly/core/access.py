@@ -23,6 +23,8 @@ of nodes. The schemes document the credentials in OpenAPI (``document_security``
     ├── RoleRequiredError (FORBIDDEN)
     ├── ApiKeyNotAllowedError (FORBIDDEN)
     └── InsufficientScopeError (INSUFFICIENT_SCOPE, core.errors)
+    RateLimitedError (429)
+    └── RateLimitExceededError (RATE_LIMITED, core.ratelimit: the principal's quota)
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from orderly.core.container import Key, container_of
 from orderly.core.errors import ForbiddenError, InsufficientScopeError, UnauthorizedError
 from orderly.core.identity import Principal, Role, Scope
+from orderly.core.ratelimit import PRINCIPAL_LIMITS, RateLimitExceededError, admit
 
 
 class MissingCredentialsError(UnauthorizedError):
@@ -81,7 +84,12 @@ class ApiKeyNotAllowedError(ForbiddenError):
 
 
 # What ``get_principal`` and the guards raise, for the errors routes document.
-AUTHENTICATION_ERRORS = (MissingCredentialsError, InvalidTokenError, InvalidApiKeyError)
+AUTHENTICATION_ERRORS = (
+    MissingCredentialsError,
+    InvalidTokenError,
+    InvalidApiKeyError,
+    RateLimitExceededError,
+)
 ROLE_GUARD_ERRORS = (ApiKeyNotAllowedError, RoleRequiredError)  # require_role
 SCOPE_GUARD_ERRORS = (InsufficientScopeError, RoleRequiredError)  # require_scope(roles=...)
 
@@ -122,6 +130,12 @@ async def get_principal(request: Request) -> Principal:
     if isinstance(known, Principal):
         return known
     principal = await _authenticate(request)
+    # The per-principal rate limit, here because this is where every protected route
+    # (and every cached read, before its dependencies) learns who is calling: once per
+    # request, with no second parse of the credentials.
+    container = container_of(request)
+    if PRINCIPAL_LIMITS in container:
+        admit(request.scope, await container[PRINCIPAL_LIMITS].admit(principal))
     request.scope[PRINCIPAL_SCOPE_KEY] = principal
     return principal
 

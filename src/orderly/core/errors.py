@@ -9,6 +9,7 @@
     ├── NotFoundError (404 NOT_FOUND; subclasses name the resource: ORDER_NOT_FOUND, …)
     ├── ConflictError (409 CONFLICT)
     ├── PreconditionFailedError (412 PRECONDITION_FAILED)
+    ├── PayloadTooLargeError (413 PAYLOAD_TOO_LARGE)
     ├── ValidationFailedError (422 VALIDATION_ERROR, with field errors)
     ├── BusinessRuleError (422 BUSINESS_RULE_VIOLATION)
     ├── RateLimitedError (429 RATE_LIMITED)
@@ -48,12 +49,15 @@ class AppError(Exception):
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
         errors: Sequence[FieldError] = (),
+        extensions: Mapping[str, str | int | None] | None = None,
     ) -> None:
         self.detail = detail or self.default_detail
         if code is not None:
             self.code = code
         self.headers: dict[str, str] = dict(headers or {})
         self.errors = list(errors)
+        # RFC 9457 extension members beside the standard ones (402: plan, limit, max).
+        self.extensions: dict[str, str | int | None] = dict(extensions or {})
         super().__init__(self.detail)
 
 
@@ -76,6 +80,14 @@ class HeaderFieldsTooLargeError(AppError):
     status = 431
     code = "REQUEST_HEADER_FIELDS_TOO_LARGE"
     default_detail = "A header line is longer than 8 KiB, or the request head than 32 KiB."
+
+
+class PayloadTooLargeError(AppError):
+    """Answered by the body-limit middleware (``core/middleware/body_limit.py``)."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    default_detail = "The request body is larger than this server accepts."
 
 
 class UnauthorizedError(AppError):

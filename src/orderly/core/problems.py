@@ -50,6 +50,7 @@ def problem_body(
     detail: str,
     instance: str,
     errors: Sequence[FieldError] = (),
+    extensions: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -62,6 +63,9 @@ def problem_body(
     }
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
+    if extensions:
+        # Extension members never replace a standard one.
+        body.update((k, v) for k, v in extensions.items() if k not in body)
     return body
 
 
@@ -73,8 +77,16 @@ def problem_response(
     instance: str,
     headers: Mapping[str, str] | None = None,
     errors: Sequence[FieldError] = (),
+    extensions: Mapping[str, object] | None = None,
 ) -> ProblemResponse:
-    body = problem_body(status=status, code=code, detail=detail, instance=instance, errors=errors)
+    body = problem_body(
+        status=status,
+        code=code,
+        detail=detail,
+        instance=instance,
+        errors=errors,
+        extensions=extensions,
+    )
     return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
 
 
@@ -109,6 +121,7 @@ async def _app_error_handler(request: Request, exc: AppError) -> Response:
         instance=request.url.path,
         headers=exc.headers,
         errors=exc.errors,
+        extensions=exc.extensions,
     )
 
 

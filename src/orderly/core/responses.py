@@ -20,6 +20,7 @@ from orderly.core.errors import (
     HeaderFieldsTooLargeError,
     InvalidHostError,
     NotFoundError,
+    PayloadTooLargeError,
     ValidationFailedError,
 )
 from orderly.core.problems import PROBLEM_MEDIA_TYPE, status_title
@@ -36,6 +37,7 @@ _DESCRIPTIONS = {
     404: "Not found (also for resources of other tenants).",
     409: "Conflicts with the current state.",
     412: "`If-Match` does not match the current ETag.",
+    413: "`PAYLOAD_TOO_LARGE`: the request body is longer than the server accepts.",
     422: "Invalid input; `errors` lists each field (`JSON_TOO_DEEP`: a JSON body nested "
     "deeper than 32 levels).",
     429: "Rate limited; see `Retry-After`.",
@@ -68,6 +70,17 @@ class Problem(BaseModel):
     request_id: str = Field(description="Equals the response's `X-Request-ID`.")
     errors: list[ProblemFieldError] = Field(
         default_factory=list, description="Each invalid field; only on 422, else absent."
+    )
+    # Extension members of the 402s (SPEC "Plans and traffic protection").
+    plan: str | None = Field(default=None, description="402: the tenant's plan.")
+    limit: str | None = Field(
+        default=None, description="402 `PLAN_LIMIT_REACHED`: the limit's name (`items`...)."
+    )
+    max: int | None = Field(
+        default=None, description="402 `PLAN_LIMIT_REACHED`: the plan's maximum."
+    )
+    feature: str | None = Field(
+        default=None, description="402 `PLAN_UPGRADE_REQUIRED`: the feature asked for."
     )
 
 
@@ -139,10 +152,13 @@ def document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-# What any route can answer before it is reached (Host check, request-head bound).
-EDGE = problems(InvalidHostError, HeaderFieldsTooLargeError)
+# What any route can answer before it is reached (Host check, body and head bounds).
+EDGE = problems(InvalidHostError, PayloadTooLargeError, HeaderFieldsTooLargeError)
 
 
 # Tenant data may be cached only by the client that fetched it, must be revalidated,
 # and differs per credential (a shared cache must never serve it to someone else).
 TENANT_DATA_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization, X-API-Key"}
+# Responses that carry a token or a secret (login, refresh, a new API key): no cache
+# may store them, shared or private (RFC 6749 section 5.1 asks it of token responses).
+NO_STORE_HEADERS = {"Cache-Control": "no-store"}

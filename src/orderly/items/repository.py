@@ -13,11 +13,13 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    func,
     or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import object_session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -235,3 +237,14 @@ class ItemRepository(TenantRepository[Item]):
         )
         row: Item | None = result.scalar_one_or_none()
         return row
+
+
+async def count_live_items(session: AsyncSession, tenant_id: str) -> int:
+    """The tenant's items that count against its plan: archived ones do not (there is
+    no delete, so archiving is how a tenant makes room)."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(_items)
+        .where(_items.c.tenant_id == tenant_id, _items.c.archived_at.is_(None))
+    )
+    return int(result.scalar_one())

@@ -28,6 +28,7 @@ from orderly.items.models import Item
 from orderly.items.repository import ItemFilters
 from orderly.items.schemas import ItemCreate, ItemId, ItemRead, ItemUpdate
 from orderly.items.service import CACHE_NAMESPACE, item_etag, item_read
+from orderly.tenants.exceptions import PlanLimitReachedError
 
 # POST and PATCH honour Idempotency-Key (SPEC "Idempotency"). GETs are cached reads
 # (core/cached_reads.py): a hit is answered before the dependencies below run.
@@ -55,7 +56,9 @@ def _tagged(response: Response, item: Item) -> ItemRead:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Add an item to the catalog",
-    responses=problems(*SCOPE_GUARD_ERRORS, SkuConflictError, *IDEMPOTENCY_ERRORS),
+    responses=problems(
+        *SCOPE_GUARD_ERRORS, SkuConflictError, PlanLimitReachedError, *IDEMPOTENCY_ERRORS
+    ),
     dependencies=[IDEMPOTENT],
 )
 async def create_item(

@@ -23,8 +23,15 @@ from orderly.core.unit_of_work import UnitOfWork
 from orderly.events.types import EventType
 from orderly.items.exceptions import ConcurrentUpdateError, ItemNotFoundError
 from orderly.items.models import Item
-from orderly.items.repository import ItemFilters, ItemPages, ItemRepository, ListedRow
+from orderly.items.repository import (
+    ItemFilters,
+    ItemPages,
+    ItemRepository,
+    ListedRow,
+    count_live_items,
+)
 from orderly.items.schemas import ItemCreate, ItemRead, ItemUpdate, OrderableItem
+from orderly.tenants.gate import PLAN_GATE
 
 CURSOR_KIND = "items"
 # A reservation that leaves this many units or fewer (coming from more) announces
@@ -97,6 +104,7 @@ class ItemService:
         self.uow = uow
         self.tenant_id = uow.principal.tenant_id
         self.repo = ItemRepository(uow.session, self.tenant_id)
+        self.plans = parts[PLAN_GATE]
 
     async def get(self, item_id: str) -> Item:
         item = await self.repo.get_fresh(item_id)
@@ -105,6 +113,7 @@ class ItemService:
         return item
 
     async def create(self, data: ItemCreate) -> Item:
+        await self.plans.check_count(self.uow, "items", count_live_items)
         item = await self.repo.add(
             Item(
                 id=new_id("itm"),

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orderly.core.identity import Plan
 from orderly.tenants.models import Tenant
 
 
@@ -33,3 +34,28 @@ class TenantRepository:
         except IntegrityError:
             return None
         return tenant
+
+    async def plan_for_update(self, tenant_id: str) -> Plan | None:
+        """The tenant's plan, its row locked until the transaction ends (PostgreSQL;
+        SQLite ignores the lock, and its writers are serialized by BEGIN IMMEDIATE).
+
+        Every creation a plan counts (items, API keys, webhook endpoints) takes this
+        lock before counting, so two of them cannot both see "one below the limit" and
+        both insert: the second waits for the first to commit and then counts its row.
+        FOR NO KEY UPDATE, not FOR UPDATE: it excludes the other creations but not the
+        FOR KEY SHARE that every insert of a row referencing the tenant takes (an order,
+        an outbox event), which FOR UPDATE would hold up until this one commits.
+        """
+        result = await self.session.execute(
+            select(Tenant.plan).where(Tenant.id == tenant_id).with_for_update(key_share=True)
+        )
+        return result.scalar_one_or_none()
+
+    async def plan_of(self, tenant_id: str) -> Plan | None:
+        result = await self.session.execute(select(Tenant.plan).where(Tenant.id == tenant_id))
+        return result.scalar_one_or_none()
+
+    async def get_for_update(self, tenant_id: str) -> Tenant | None:
+        """The tenant, locked like ``plan_for_update`` (a plan change waits for the
+        creations counting against the old plan, and they for it)."""
+        return await self.session.get(Tenant, tenant_id, with_for_update={"key_share": True})

@@ -2,6 +2,7 @@
 contextvars and streaming). Each one passes non-HTTP scopes straight through and only
 touches the ``http.response.start`` message."""
 
+from orderly.core.middleware.body_limit import BodyLimitMiddleware
 from orderly.core.middleware.cors import ProblemCORSMiddleware
 from orderly.core.middleware.hosts import TrustedHostMiddleware
 from orderly.core.middleware.json_depth import JsonDepthMiddleware
@@ -9,6 +10,7 @@ from orderly.core.middleware.request_context import RequestContextMiddleware
 from orderly.core.middleware.security_headers import SecurityHeadersMiddleware
 
 __all__ = [
+    "BodyLimitMiddleware",
     "JsonDepthMiddleware",
     "ProblemCORSMiddleware",
     "RequestContextMiddleware",

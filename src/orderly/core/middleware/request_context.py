@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderly.core.context import request_id_var
 from orderly.core.problems import internal_error_response
+from orderly.core.ratelimit.headers import HEADERS_SCOPE_KEY
 
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 # Per app: declared route -> full path template (built on the first request).
@@ -83,6 +84,11 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", id_header))
                 headers.append((b"x-process-time", elapsed))
+                # Headers the handling of the request left for its response (the
+                # RateLimit fields of an admitted request, core.ratelimit.headers).
+                extra = scope.get(HEADERS_SCOPE_KEY)
+                if extra is not None and message["status"] != 429:
+                    headers.extend(extra)
                 message["headers"] = headers
             await send(message)
 

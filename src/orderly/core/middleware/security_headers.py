@@ -18,6 +18,12 @@ DOCS_CSP = (
     "frame-ancestors 'none'"
 )
 HSTS = b"max-age=63072000; includeSubDomains"
+# Nothing served here needs a powerful browser feature, nor lets an embedding page
+# delegate one.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), fullscreen=(), browsing-topics=()"
+)
 
 
 class SecurityHeadersMiddleware:
@@ -28,6 +34,7 @@ class SecurityHeadersMiddleware:
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"permissions-policy", PERMISSIONS_POLICY.encode()),
         ]
         if hsts:
             common.append((b"strict-transport-security", HSTS))
