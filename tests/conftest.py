@@ -69,6 +69,11 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         # (tests/support/log_scan.py).
         "log_level": "DEBUG",
         "log_format": "console",
+        # Jobs run in the test's own process on both backends (on PostgreSQL + Redis,
+        # a SAQ worker inside the app), so a test sees what its jobs did. Two at a time:
+        # each waiting worker slot holds a Redis connection.
+        "worker_in_process": True,
+        "worker_concurrency": 2,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

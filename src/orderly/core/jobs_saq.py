@@ -304,6 +304,8 @@ class _Worker(Worker[Context]):
 
     async def stop(self) -> None:
         """Take no new job: the waits for one end now, not after ``DEQUEUE_TIMEOUT``."""
+        if not self._stop_requested:
+            logger.info("worker_stopping", running_jobs=len(self.job_task_contexts))
         self._stop_requested = True
         self.event.set()
         self._own_queue.interrupt_waiting()
