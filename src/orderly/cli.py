@@ -171,25 +171,42 @@ def _import_provider(path: str) -> Provider:
 
 async def _work(settings: Settings, extra: list[Provider]) -> None:
     """The container every process opens (its background parts start too), then the
-    SAQ worker in the foreground until SIGTERM or SIGINT."""
+    SAQ worker until SIGTERM or SIGINT. The signals are ours from the very start, so
+    one that comes while the container opens or closes still ends the process with 0."""
+    import asyncio
+    import signal
+
     import structlog
 
     from orderly.app import open_container
     from orderly.app.container import PROVIDERS
     from orderly.core.jobs_saq import SAQ_JOBS
 
+    logger = structlog.get_logger("orderly.worker")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     # This process is the worker: the container must not start a second one inside.
     here = settings.model_copy(update={"worker_in_process": False})
-    logger = structlog.get_logger("orderly.worker")
     async with open_container(here, (*PROVIDERS, *extra)) as container:
+        if stop.is_set():
+            return
         jobs = container[SAQ_JOBS]
         runner = jobs.worker(
             concurrency=settings.worker_concurrency,
             grace_seconds=settings.worker_shutdown_grace_seconds,
-            handle_signals=True,
         )
+        await runner.start()
         logger.info("worker_started", queue=jobs.name, concurrency=settings.worker_concurrency)
-        await runner.run()
+        stopping = asyncio.ensure_future(stop.wait())
+        running = asyncio.ensure_future(runner.wait())
+        await asyncio.wait({stopping, running}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        running.cancel()
+        if running.done() and not running.cancelled():
+            running.exception()  # seen here; stop() raises it again
+        await runner.stop()  # raises if the worker failed on its own: exit 1
         logger.info("worker_stopped")
 
 

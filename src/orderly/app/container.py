@@ -172,7 +172,6 @@ async def run_jobs_here(container: Container, settings: Settings) -> None:
         runner = jobs.worker(
             concurrency=settings.worker_concurrency,
             grace_seconds=settings.worker_shutdown_grace_seconds,
-            handle_signals=False,
         )
     elif isinstance(jobs, InProcessJobQueue):
         runner = jobs

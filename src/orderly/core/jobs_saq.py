@@ -190,17 +190,10 @@ class SaqJobQueue:
             scheduled=scheduled_at(delay_seconds),
         )
 
-    def worker(self, *, concurrency: int, grace_seconds: float, handle_signals: bool) -> SaqWorker:
-        return SaqWorker(
-            self,
-            concurrency=concurrency,
-            grace_seconds=grace_seconds,
-            handle_signals=handle_signals,
-        )
+    def worker(self, *, concurrency: int, grace_seconds: float) -> SaqWorker:
+        return SaqWorker(self, concurrency=concurrency, grace_seconds=grace_seconds)
 
-    def _build_worker(
-        self, *, concurrency: int, grace_seconds: float, handle_signals: bool
-    ) -> _Worker:
+    def _build_worker(self, *, concurrency: int, grace_seconds: float) -> _Worker:
         queue = _WorkerQueue(self._worker_redis(), name=self.name)
         return _Worker(
             queue,
@@ -210,27 +203,19 @@ class SaqJobQueue:
             timers={"sweep": SWEEP_SECONDS},
             dequeue_timeout=DEQUEUE_TIMEOUT_SECONDS,
             shutdown_grace_period_s=max(1, math.ceil(grace_seconds)),
-            handle_signals=handle_signals,
         )
 
 
 class SaqWorker:
-    """A SAQ worker over the queue's registered functions and periodic jobs.
+    """A SAQ worker over the queue's registered functions and periodic jobs, run as a
+    task of this process: a ``JobRunner``. Signals are the process's business (uvicorn's
+    in the API, ``orderly worker``'s own), which calls ``stop()``."""
 
-    ``run()`` works in the foreground until SIGTERM/SIGINT (``orderly worker``);
-    ``start()``/``stop()`` run it as a task of a process that does other things (the
-    API with ``APP_WORKER_IN_PROCESS=true``): a ``JobRunner``.
-    """
-
-    def __init__(
-        self, jobs: SaqJobQueue, *, concurrency: int, grace_seconds: float, handle_signals: bool
-    ) -> None:
-        self._worker = jobs._build_worker(
-            concurrency=concurrency, grace_seconds=grace_seconds, handle_signals=handle_signals
-        )
+    def __init__(self, jobs: SaqJobQueue, *, concurrency: int, grace_seconds: float) -> None:
+        self._worker = jobs._build_worker(concurrency=concurrency, grace_seconds=grace_seconds)
         self._task: asyncio.Task[None] | None = None
 
-    async def run(self) -> None:
+    async def _run(self) -> None:
         queue = self._worker.queue
         try:
             await queue.connect()
@@ -240,9 +225,16 @@ class SaqWorker:
                 await asyncio.wait_for(queue.disconnect(), CLOSE_TIMEOUT_SECONDS)
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self.run(), name="saq_worker")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="saq_worker")
+
+    async def wait(self) -> None:
+        """Until the worker ends: after ``stop()``, or if it failed (then raises)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
 
     async def stop(self) -> None:
+        """Take no new job; running ones get the grace period, then go back to the
+        queue; returns once the worker has ended."""
         await self._worker.stop()
         if self._task is not None:
             await self._task
@@ -286,15 +278,14 @@ class _Worker(Worker[Context]):
         self,
         queue: _WorkerQueue,
         functions: list[tuple[str, SaqFunction]],
-        *,
-        handle_signals: bool,
         **options: Any,
     ) -> None:
         super().__init__(queue, functions, **options)
         self._own_queue = queue
         self._stop_requested = False
-        if not handle_signals:  # the API process: uvicorn owns the signals
-            self.SIGNALS = []
+        # The process owns its signals (uvicorn in the API, the CLI in `orderly worker`)
+        # and calls stop(); SAQ's handlers would replace theirs.
+        self.SIGNALS = []
 
     async def start(self) -> None:
         # SAQ's start() makes a new stop event: a stop() that came first would be lost
