@@ -35,7 +35,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from redis.asyncio import Redis
@@ -43,7 +43,7 @@ from redis.exceptions import RedisError
 from saq import CronJob, Worker
 from saq import Job as SaqJob
 from saq.queue.redis import RedisQueue
-from saq.types import Context
+from saq.types import Context, Function
 
 from orderly.core.container import Key
 from orderly.core.failures import FailureCounts
@@ -107,7 +107,7 @@ async def _beating(job: SaqJob) -> None:
         await asyncio.sleep(HEARTBEAT_SECONDS / 3)
         try:
             await job.update()  # stamps ``touched``: the sweep sees the job is alive
-        except RedisError as exc:  # the next beat may get through; the sweep decides
+        except Exception as exc:  # the next beat may get through; the sweep decides
             logger.warning("job_heartbeat_failed", job=job.function, error=type(exc).__name__)
 
 
@@ -197,7 +197,7 @@ class SaqJobQueue:
         queue = _WorkerQueue(self._worker_redis(), name=self.name)
         return _Worker(
             queue,
-            [(name, function) for name, function in self._functions.items()],
+            self._functions,
             concurrency=concurrency,
             cron_jobs=self._cron,
             timers={"sweep": SWEEP_SECONDS},
@@ -277,10 +277,14 @@ class _Worker(Worker[Context]):
     def __init__(
         self,
         queue: _WorkerQueue,
-        functions: list[tuple[str, SaqFunction]],
+        registry: dict[str, SaqFunction],
         **options: Any,
     ) -> None:
+        functions = list(registry.items())
         super().__init__(queue, functions, **options)
+        # The queue's own registry, not a copy: a handler registered after the worker
+        # started (a test's, a late provider's) is found too.
+        self.functions = cast(dict[str, Function[Context]], registry)
         self._own_queue = queue
         self._stop_requested = False
         # The process owns its signals (uvicorn in the API, the CLI in `orderly worker`)
@@ -309,22 +313,33 @@ class _Worker(Worker[Context]):
         half-way could lose the job it was moving)."""
         timers = self.timers
         return [
-            asyncio.create_task(self._every(self.abort, timers["abort"])),
-            asyncio.create_task(self._every(self.schedule, timers["schedule"])),
-            asyncio.create_task(self._every(self.queue.sweep, timers["sweep"])),
+            asyncio.create_task(self._every("abort", self.abort, timers["abort"])),
+            asyncio.create_task(self._every("schedule", self.schedule, timers["schedule"])),
+            asyncio.create_task(self._every("sweep", self.queue.sweep, timers["sweep"])),
             asyncio.create_task(
-                self._every(self.worker_info, timers["worker_info"], timers["worker_info"] + 1)
+                self._every(
+                    "worker_info",
+                    self.worker_info,
+                    timers["worker_info"],
+                    timers["worker_info"] + 1,
+                )
             ),
         ]
 
     async def _every(
-        self, func: Callable[[int], Awaitable[object]], seconds: int, arg: int | None = None
+        self,
+        name: str,
+        func: Callable[[int], Awaitable[object]],
+        seconds: int,
+        arg: int | None = None,
     ) -> None:
         while not self.event.is_set():
             try:
                 await func(arg or seconds)
+            except RedisError as exc:  # Redis away: a line, not a traceback, per second
+                logger.warning("job_upkeep_failed", upkeep=name, error=type(exc).__name__)
             except Exception:
-                logger.exception("job_upkeep_failed", upkeep=getattr(func, "__name__", "?"))
+                logger.exception("job_upkeep_failed", upkeep=name)
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.event.wait(), seconds)
 
