@@ -99,7 +99,7 @@ class Worker:
 
 def start_worker(scale_out: ScaleOut, *, ticks: bool = False) -> Worker:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    env = clean | scale_out.env | {"PYTHONPATH": str(REPO_ROOT)}
+    env = clean | scale_out.env | {"PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
     if ticks:
         env[worker_jobs.TICKS_ENV] = "1"
     log = scale_out.logs_dir / f"worker-{len(list(scale_out.logs_dir.iterdir()))}.log"

@@ -47,7 +47,7 @@ from saq.types import Context, Function
 
 from orderly.core.container import Key
 from orderly.core.failures import FailureCounts
-from orderly.core.jobs import Job, JobArgs, JobHandler, failure_kind
+from orderly.core.jobs import Job, JobArgs, JobHandler, failure_kind, json_args
 
 logger = structlog.get_logger("orderly.jobs")
 
@@ -171,16 +171,17 @@ class SaqJobQueue:
 
     async def enqueue(self, *jobs: Job) -> None:
         unknown = [job.name for job in jobs if job.name not in self._functions]
-        if unknown:  # all known, or none is sent
+        if unknown:  # all known and all JSON, or none is sent
             raise LookupError(f"no handler for job {unknown[0]!r}")
-        for job in jobs:
-            await self._queue.enqueue(self._saq_job(job.name, job.args, job.delay_seconds))
+        batch = [self._saq_job(job.name, json_args(job.args), job.delay_seconds) for job in jobs]
+        for saq_job in batch:
+            await self._queue.enqueue(saq_job)
 
     @staticmethod
     def _saq_job(name: str, args: JobArgs, delay_seconds: float) -> SaqJob:
         return SaqJob(
             function=name,
-            kwargs=dict(args),  # serialized with json.dumps: not JSON is a TypeError
+            kwargs=dict(args),
             timeout=TIMEOUT_SECONDS,
             heartbeat=HEARTBEAT_SECONDS,
             retries=RETRIES,
