@@ -222,8 +222,7 @@ class SaqWorker:
             await queue.connect()
             await self._worker.start()
         finally:
-            with suppress(TimeoutError, RedisError):
-                await asyncio.wait_for(queue.disconnect(), CLOSE_TIMEOUT_SECONDS)
+            await self._worker.close_connections()
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="saq_worker")
@@ -273,6 +272,15 @@ class _WorkerQueue(RedisQueue):
         for task in list(self._waiting):
             task.cancel()
 
+    async def close_connections(self) -> None:
+        """SAQ's ``disconnect`` stops at its first error (its pub/sub's goodbye to a
+        Redis that is gone), leaving the pool's sockets open: they are ours, closed
+        here whatever happened before."""
+        with suppress(Exception):
+            await asyncio.wait_for(self.disconnect(), CLOSE_TIMEOUT_SECONDS)
+        with suppress(Exception):
+            await asyncio.wait_for(self.redis.connection_pool.disconnect(), CLOSE_TIMEOUT_SECONDS)
+
 
 class _Worker(Worker[Context]):
     def __init__(
@@ -291,6 +299,9 @@ class _Worker(Worker[Context]):
         # The process owns its signals (uvicorn in the API, the CLI in `orderly worker`)
         # and calls stop(); SAQ's handlers would replace theirs.
         self.SIGNALS = []
+
+    async def close_connections(self) -> None:
+        await self._own_queue.close_connections()
 
     async def start(self) -> None:
         # SAQ's start() makes a new stop event: a stop() that came first would be lost
