@@ -146,7 +146,7 @@ async def enqueuer(scale_out: ScaleOut) -> AsyncIterator[Container]:
         yield container
 
 
-async def enqueue(scale_out: ScaleOut, job: str, **args: str) -> None:
+async def enqueue(scale_out: ScaleOut, job: str, /, **args: str) -> None:
     async with enqueuer(scale_out) as container, unit_of_work(container) as uow:
         uow.enqueue_job(job, **args)
 

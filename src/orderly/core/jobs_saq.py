@@ -39,8 +39,9 @@ from typing import Any, cast
 
 import structlog
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
-from saq import CronJob, Worker
+from saq import CronJob, Status, Worker
 from saq import Job as SaqJob
 from saq.queue.redis import RedisQueue
 from saq.types import Context, Function
@@ -71,6 +72,18 @@ DEQUEUE_TIMEOUT_SECONDS = 5.0
 CLOSE_TIMEOUT_SECONDS = 2.0  # redis-py's pub/sub close can hang (redis/redis-py#3941)
 
 SaqFunction = Callable[..., Coroutine[Any, Any, None]]
+
+# SAQ's sweep script: one worker per ``lock`` seconds reads the active jobs.
+_SWEEP_ACTIVE = """
+local id_jobs = {}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('SETEX', KEYS[1], ARGV[1], 1)
+    for i, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+        id_jobs[i] = {v, redis.call('GET', v)}
+    end
+end
+return id_jobs
+"""
 
 
 def queue_name(redis_prefix: str) -> str:
@@ -247,6 +260,8 @@ class _WorkerQueue(RedisQueue):
     def __init__(self, redis: Redis, *, name: str) -> None:
         super().__init__(redis, name=name)
         self._waiting: set[asyncio.Task[Any]] = set()
+        self._sweep_script: AsyncScript | None = None
+        self._suspects: dict[bytes, tuple[int, int, int]] = {}
 
     async def dequeue(
         self,
@@ -267,6 +282,61 @@ class _WorkerQueue(RedisQueue):
         finally:
             if task is not None:
                 self._waiting.discard(task)
+
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        """SAQ's sweep (saq 0.26 ``RedisQueue.sweep``) but for one race, which loses jobs.
+
+        A job in the active list whose status is not yet ``active`` is either one a
+        worker has just taken (BLMOVE done, its status update a millisecond away) or one
+        whose worker died in that millisecond. SAQ sweeps it at once: it aborts a job
+        that is about to run, and retries it only after waiting ``abort`` seconds for
+        the abort; should the sweeping worker die meanwhile, the job is in no list at
+        all. It happened at every worker start with jobs waiting (the first sweep and
+        the first dequeues run together; tests/test_worker.py lost its job that way).
+        Here such a job is swept only if this worker's previous sweep saw it so too,
+        unchanged: a worker updates it within milliseconds, a dead one never does.
+        """
+        if self._sweep_script is None:
+            self._sweep_script = self.redis.register_script(_SWEEP_ACTIVE)
+        found = await self._sweep_script(keys=[self._sweep, self._active], args=[lock])
+        suspects, self._suspects = self._suspects, {}
+        swept: list[str] = []
+        for job_id, job_bytes in found:
+            job = self.deserialize(job_bytes)
+            if job is None:
+                swept.append(job_id.decode())
+                await self._forget(job_id)
+                continue
+            if job.status == Status.ACTIVE and not job.stuck:
+                continue
+            if job.status != Status.ACTIVE:
+                seen = (job.attempts, job.queued, job.touched)
+                if suspects.get(job_id) != seen:
+                    self._suspects[job_id] = seen
+                    continue
+            swept.append(job_id.decode())
+            await self._sweep_job(job, abort)
+        return swept
+
+    async def _forget(self, job_id: bytes) -> None:
+        key = job_id.decode()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lrem(self._active, 0, key)
+            pipe.zrem(self._incomplete, key)
+            await pipe.execute()
+        logger.warning("job_swept_missing", job_id=job_id.decode())
+
+    async def _sweep_job(self, job: SaqJob, abort: float) -> None:
+        """What SAQ does with a job it sweeps: abort it, wait a little for that, then
+        retry it (attempts left) or finish it as aborted."""
+        logger.info("job_swept", job=job.function, key=job.key, status=job.status.value)
+        await self.abort(job, error=self.swept_error_message)
+        with suppress(TimeoutError):
+            await job.refresh(abort)
+        if job.retryable:
+            await self.retry(job, error=self.swept_error_message)
+        else:
+            await self.finish(job, Status.ABORTED, error=self.swept_error_message)
 
     def interrupt_waiting(self) -> None:
         for task in list(self._waiting):
