@@ -76,6 +76,11 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         # Plan counts likewise (tests/limits/test_plans.py): elsewhere a test's tenant,
         # on the free plan, makes as many items and API keys as its scenario needs.
         "plan_limits": {"free": {"items": None, "api_keys": None}},
+        # Jobs run in the test's own process on both backends (on PostgreSQL + Redis,
+        # a SAQ worker inside the app), so a test sees what its jobs did. Two at a time:
+        # each waiting worker slot holds a Redis connection.
+        "worker_in_process": True,
+        "worker_concurrency": 2,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ import typer
 from orderly.core.identity import Role
 
 if TYPE_CHECKING:
+    from orderly.app.container import Provider
     from orderly.config import Settings
     from orderly.users.schemas import UserCreate
 
@@ -129,6 +130,84 @@ def migrate() -> None:
     settings = _settings()
     _migrate(settings)
     typer.echo("Database is at the newest revision.")
+
+
+@app.command()
+def worker(
+    extra_providers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider",
+            hidden=True,
+            help="module:function of an extra provide() to run (tests register their "
+            "own jobs this way).",
+        ),
+    ] = None,
+) -> None:
+    """Run background jobs and periodic jobs from Redis (scale-out mode; any number of
+    workers). SIGTERM: stop taking jobs, let running ones finish within
+    APP_WORKER_SHUTDOWN_GRACE_SECONDS, exit 0."""
+    import asyncio
+
+    settings = _settings()
+    if settings.redis_url is None:
+        _fail(
+            "orderly worker needs APP_REDIS_URL (scale-out mode): it takes its jobs from "
+            "Redis. In embedded mode `orderly serve` runs the jobs itself."
+        )
+    asyncio.run(_work(settings, [_import_provider(path) for path in extra_providers or []]))
+
+
+def _import_provider(path: str) -> Provider:
+    import importlib
+
+    module, _, name = path.partition(":")
+    try:
+        provider: Provider = getattr(importlib.import_module(module), name or "provide")
+    except (ImportError, AttributeError) as exc:
+        _fail(f"cannot load provider {path!r}: {exc}")
+    return provider
+
+
+async def _work(settings: Settings, extra: list[Provider]) -> None:
+    """The container every process opens (its background parts start too), then the
+    SAQ worker until SIGTERM or SIGINT. The signals are ours from the very start, so
+    one that comes while the container opens or closes still ends the process with 0."""
+    import asyncio
+    import signal
+
+    import structlog
+
+    from orderly.app import open_container
+    from orderly.app.container import PROVIDERS
+    from orderly.core.jobs_saq import SAQ_JOBS
+
+    logger = structlog.get_logger("orderly.worker")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    # This process is the worker: the container must not start a second one inside.
+    here = settings.model_copy(update={"worker_in_process": False})
+    async with open_container(here, (*PROVIDERS, *extra)) as container:
+        if stop.is_set():
+            return
+        jobs = container[SAQ_JOBS]
+        runner = jobs.worker(
+            concurrency=settings.worker_concurrency,
+            grace_seconds=settings.worker_shutdown_grace_seconds,
+        )
+        await runner.start()
+        logger.info("worker_started", queue=jobs.name, concurrency=settings.worker_concurrency)
+        stopping = asyncio.ensure_future(stop.wait())
+        running = asyncio.ensure_future(runner.wait())
+        await asyncio.wait({stopping, running}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        running.cancel()
+        if running.done() and not running.cancelled():
+            running.exception()  # seen here; stop() raises it again
+        await runner.stop()  # raises if the worker failed on its own: exit 1
+        logger.info("worker_stopped")
 
 
 @app.command("create-user")

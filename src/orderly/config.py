@@ -215,6 +215,18 @@ class Settings(BaseSettings):
     trusted_proxies: StrList = Field(default_factory=list)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
+    # Background jobs (README "Jobs and the worker"). None = decide from the mode: the
+    # API process runs jobs itself without Redis, and leaves them to `orderly worker`
+    # with it. True with Redis: the API process also runs a SAQ worker (tests, a
+    # single-box deployment).
+    worker_in_process: bool | None = None
+    worker_concurrency: int = Field(default=10, ge=1)
+    # SIGTERM: running jobs get this long to finish, then they are cancelled and put
+    # back in the queue. Below the usual orchestrator kill delay (30 s).
+    worker_shutdown_grace_seconds: float = Field(default=25.0, gt=0)
+    # An order not paid this long after it was placed expires and its stock comes back.
+    order_payment_ttl_seconds: int = Field(default=1800, ge=60)
+
     @field_validator(
         "cors_origins", "allowed_hosts", "previous_secret_keys", "trusted_proxies", mode="before"
     )
@@ -247,6 +259,15 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_jobs(self) -> Settings:
+        if self.worker_in_process is False and self.redis_url is None:
+            raise SettingsError(
+                "APP_WORKER_IN_PROCESS=false needs APP_REDIS_URL: without Redis there is "
+                "no queue for `orderly worker` to read, so jobs would never run"
+            )
+        return self
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -254,6 +275,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        """Whether this process runs jobs (and periodic jobs) itself."""
+        if self.worker_in_process is None:
+            return self.redis_url is None
+        return self.worker_in_process
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:

@@ -244,3 +244,14 @@ async def test_a_redis_that_is_down_is_reported_as_unavailable_within_its_timeou
     with pytest.raises(StoreUnavailableError):
         await restartable_store.set("k", b"v", ttl_ms=1000)
     assert time.perf_counter() - started < 2.0
+
+
+async def test_the_purge_drops_expired_keys_nobody_reads_again() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    await store.set("short", b"1", ttl_ms=1_000)
+    await store.set("long", b"2", ttl_ms=60_000)
+    clock.advance(2)
+    assert store.purge_expired() == 1
+    assert len(store) == 1
+    assert await store.get("long") == b"2"

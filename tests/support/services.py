@@ -86,9 +86,15 @@ def require_redis() -> str:
 
 
 def delete_redis_prefix(prefix: str) -> None:
+    """Every key of the prefix, and those of its job queue (SAQ puts its own first:
+    ``saq:<prefix>jobs:…``, ``saq:job:<prefix>jobs:…``)."""
     client = Redis.from_url(REDIS_URL)
     try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        keys = [
+            key
+            for pattern in (f"{prefix}*", f"saq:{prefix}*", f"saq:job:{prefix}*")
+            for key in client.scan_iter(match=pattern, count=1000)
+        ]
         if keys:
             client.delete(*keys)
     finally:

@@ -26,6 +26,7 @@ from orderly.core.access import InvalidApiKeyError
 from orderly.core.cache import INVALIDATION_BUS, LocalCache
 from orderly.core.container import Container
 from orderly.core.database import utcnow
+from orderly.core.failures import FAILURES
 from orderly.core.identity import Principal
 from orderly.core.jobs import JOBS, Job
 from orderly.core.security import hash_token
@@ -58,6 +59,7 @@ class ApiKeyResolver:
     def __init__(self, container: Container) -> None:
         self._container = container
         self._jobs = container[JOBS]
+        self._failures = container[FAILURES]
         self._cache: LocalCache[ResolvedKey] = LocalCache(
             max_entries=CACHE_ENTRIES, ttl_seconds=CACHE_TTL_SECONDS
         )
@@ -77,8 +79,16 @@ class ApiKeyResolver:
         if self.claim_use(resolved):
             # In the background, in its own unit of work: a read request stays a read,
             # and this process writes it at most once a minute per key.
-            await self._jobs.enqueue(Job(RECORD_USE, {"key_id": resolved.principal.id}))
+            await self._record_use(resolved.principal.id)
         return resolved.principal
+
+    async def _record_use(self, key_id: str) -> None:
+        """Best effort: with the job queue on Redis and Redis away, the key still
+        works (it is resolved from the database); its last use is recorded late."""
+        try:
+            await self._jobs.enqueue(Job(RECORD_USE, {"key_id": key_id}))
+        except Exception as exc:
+            self._failures.record("enqueue_job", exc, job=RECORD_USE)
 
     async def resolve(self, raw: str) -> ResolvedKey | None:
         if not raw.startswith(KEY_PREFIX):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 
 from redis.asyncio import Redis
 
@@ -25,7 +26,8 @@ from orderly.core.cache import INVALIDATION_BUS, InvalidationBus
 from orderly.core.container import Container
 from orderly.core.database import DATABASE, Database, EngineOptions
 from orderly.core.failures import FAILURES, FailureCounts
-from orderly.core.jobs import JOBS, InProcessJobQueue
+from orderly.core.jobs import JOB_RUNNER, JOBS, InProcessJobQueue, JobQueue, JobRunner
+from orderly.core.jobs_saq import DEQUEUE_TIMEOUT_SECONDS, SAQ_JOBS, SaqJobQueue, queue_name
 from orderly.core.kvstore import KV, REDIS, KeyValueStore, MemoryStore, RedisStore, open_redis
 from orderly.core.outbox import OUTBOX
 from orderly.core.pagination import CURSORS, CursorCodec
@@ -46,6 +48,7 @@ from orderly.events import resources as events
 from orderly.health import resources as health
 from orderly.idempotency import resources as idempotency
 from orderly.items import resources as items
+from orderly.orders import resources as orders
 from orderly.sessions import resources as sessions
 from orderly.tenants import resources as tenants
 from orderly.users import resources as users
@@ -95,15 +98,52 @@ async def _provide_stores(container: Container, settings: Settings) -> KeyValueS
     return kv
 
 
+def _open_worker_redis(settings: Settings, url: str) -> Redis:
+    """A SAQ worker's own connections: one per concurrent wait for a job (BLMOVE, which
+    may block ``DEQUEUE_TIMEOUT_SECONDS`` on top of the usual reply timeout), plus the
+    upkeep loops, heartbeats and status updates."""
+    return open_redis(
+        url,
+        max_connections=2 * settings.worker_concurrency + 8,
+        pool_timeout=settings.redis_pool_timeout,
+        socket_timeout=DEQUEUE_TIMEOUT_SECONDS + settings.redis_socket_timeout_seconds,
+        connect_timeout=settings.redis_connect_timeout_seconds,
+    )
+
+
+def _provide_jobs(
+    container: Container, settings: Settings, tasks: TaskRunner, failures: FailureCounts
+) -> None:
+    """Embedded: jobs run in this process. Scale-out: they go to SAQ on Redis, for
+    `orderly worker` (or this process too, with APP_WORKER_IN_PROCESS=true)."""
+    redis, url = container[REDIS], settings.redis_url
+    queue: JobQueue
+    if redis is None or url is None:
+        queue = InProcessJobQueue(
+            tasks, failures, grace_seconds=settings.worker_shutdown_grace_seconds
+        )
+    else:
+        queue = container.add(
+            SAQ_JOBS,
+            SaqJobQueue(
+                redis,
+                name=queue_name(settings.redis_prefix),
+                failures=failures,
+                worker_redis=partial(_open_worker_redis, settings, url),
+            ),
+        )
+    container.add(JOBS, queue)
+
+
 async def provide_core(container: Container, settings: Settings) -> None:
     """The shared infrastructure, in the order it is needed (and closed in reverse:
     background work drains before the bus, Redis and the database close)."""
     kv = await _provide_stores(container, settings)
     tasks = TaskRunner()
     container.add(TASKS, tasks, close=tasks.drain)
-    container.add(JOBS, InProcessJobQueue(tasks))
-    container.add(CURSORS, CursorCodec(settings.signing_key))
     failures = container.add(FAILURES, FailureCounts())
+    _provide_jobs(container, settings, tasks, failures)
+    container.add(CURSORS, CursorCodec(settings.signing_key))
     cache = ResponseCache(
         kv,
         enabled=settings.cache_enabled,
@@ -148,9 +188,30 @@ async def provide_units(container: Container, settings: Settings) -> None:
     container.add(UNITS, units)
 
 
+async def run_jobs_here(container: Container, settings: Settings) -> None:
+    """Last: every domain has registered its handlers. The runner is closed first, so
+    running jobs finish (within the grace period) while everything they use is open."""
+    if not settings.runs_jobs_in_process:
+        return
+    jobs = container[JOBS]
+    runner: JobRunner
+    if isinstance(jobs, SaqJobQueue):
+        runner = jobs.worker(
+            concurrency=settings.worker_concurrency,
+            grace_seconds=settings.worker_shutdown_grace_seconds,
+        )
+    elif isinstance(jobs, InProcessJobQueue):
+        runner = jobs
+    else:  # pragma: no cover - a new engine must say how it runs here
+        raise TypeError(f"no runner for {type(jobs).__name__}")
+    container.add(JOB_RUNNER, runner, close=runner.stop)
+    await runner.start()
+
+
 # Core first; then every domain that contributes long-lived parts, each after the
 # parts it reads (api_keys opens units of work, so it comes after them; tenants holds
-# the usage meters that api_keys and items register, so it comes before them).
+# the usage meters that api_keys and items register, so it comes before them); then the
+# jobs start running, once every handler is registered, and the relay.
 PROVIDERS: tuple[Provider, ...] = (
     provide_core,
     events.provide,
@@ -162,8 +223,11 @@ PROVIDERS: tuple[Provider, ...] = (
     api_keys.provide,
     items.provide,
     idempotency.provide,
+    orders.provide,
     health.provide,
-    # Last: the relay starts publishing at once, so every sink is registered by then.
+    run_jobs_here,
+    # Last: the relay starts publishing at once, so every sink (and every job handler
+    # they queue for) is registered by then; closed first, before the jobs drain.
     events.provide_relay,
 )
 

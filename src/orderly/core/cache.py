@@ -79,6 +79,15 @@ class ExpiringLru(Generic[V]):
     def discard(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    def purge_expired(self) -> int:
+        """Drop every expired entry now; how many. Entries nobody reads again would
+        otherwise stay until the LRU pushes them out (a periodic job calls this)."""
+        now = self.clock()
+        dead = [key for key, (expires_at, _) in self._entries.items() if expires_at <= now]
+        for key in dead:
+            del self._entries[key]
+        return len(dead)
+
 
 class LocalCache(ExpiringLru[V]):
     """An ``ExpiringLru`` whose entries all live ``ttl_seconds``."""

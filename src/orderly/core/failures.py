@@ -44,5 +44,10 @@ class FailureCounts:
                 **context,
             )
 
+    def count(self, kind: str) -> None:
+        """Count one failure of ``kind`` that the caller has logged itself (a failed
+        job, whose traceback is worth a line of its own)."""
+        self.counts[kind] += 1
+
 
 FAILURES: Key[FailureCounts] = Key("failures")

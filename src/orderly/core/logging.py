@@ -136,6 +136,11 @@ def _configure_library_loggers(level: int, *, echo_sql: bool) -> None:
         logging.getLogger(name).propagate = True
     for name in _DATA_AT_DEBUG:
         logging.getLogger(name).setLevel(max(level, logging.INFO))
+    # SAQ logs a line at INFO for every job enqueued, started and finished (at DEBUG
+    # with its arguments): a line per request on the API side. Its warnings and errors
+    # (a failed job with its traceback) still come through; ours say when a job is
+    # run again (core/jobs_saq.py).
+    logging.getLogger("saq").setLevel(max(level, logging.WARNING))
     # SQL echo through our handler (JSON, redacted), not through the handler of its
     # own that ``create_engine(echo=True)`` adds; the statements only, at INFO (DEBUG
     # would add every row), and their parameters are hidden by the engine.

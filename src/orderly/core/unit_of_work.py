@@ -165,8 +165,9 @@ class UnitOfWork:
             self._actions = []
         self._actions.append((name, action))
 
-    def enqueue_job(self, name: str, **args: Any) -> None:
-        """Queue job ``name`` with JSON ``args`` once this unit has committed."""
+    def enqueue_job(self, name: str, /, **args: Any) -> None:
+        """Queue job ``name`` with JSON ``args`` once this unit has committed (``name``
+        is positional-only, so a job may take an argument called ``name``)."""
         self.enqueue(Job(name, args))
 
     def enqueue(self, job: Job) -> None:

@@ -98,11 +98,12 @@ class ItemListing:
 
 
 class ItemService:
-    """The catalog of the caller's tenant."""
+    """The catalog of the caller's tenant, or of ``tenant_id`` for system work that acts
+    for no principal (a job expiring a tenant's unpaid orders)."""
 
-    def __init__(self, uow: UnitOfWork, parts: Container) -> None:
+    def __init__(self, uow: UnitOfWork, parts: Container, *, tenant_id: str | None = None) -> None:
         self.uow = uow
-        self.tenant_id = uow.principal.tenant_id
+        self.tenant_id = uow.principal.tenant_id if tenant_id is None else tenant_id
         self.repo = ItemRepository(uow.session, self.tenant_id)
         self.plans = parts[PLAN_GATE]
 

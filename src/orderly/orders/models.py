@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orderly.core.database import Base
@@ -12,6 +12,8 @@ class Order(TenantOwned, Base):
     __tablename__ = "orders"
     __table_args__ = (
         keyset_index("orders"),
+        # The expiry job's scan: unpaid orders placed before a cutoff, every tenant.
+        Index("ix_orders_status_created_at", "status", "created_at"),
         CheckConstraint("total_minor >= 0", name="total_non_negative"),
     )
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, insert, update
+from sqlalchemy import Select, Table, and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from orderly.core.database import utcnow
@@ -116,3 +117,44 @@ class OrderRepository(TenantRepository[Order]):
             .values(status=target, updated_at=utcnow())
         )
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class UnpaidOrder:
+    tenant_id: str
+    id: str
+    created_at: datetime
+
+
+class UnpaidOrders:
+    """Orders waiting for payment, across tenants: the expiry job's scan, and nothing
+    else (it reads ids to hand to a tenant's ``OrderRepository``, never order data)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def placed_before(
+        self,
+        cutoff: datetime,
+        statuses: frozenset[OrderStatus],
+        *,
+        after: UnpaidOrder | None,
+        limit: int,
+    ) -> list[UnpaidOrder]:
+        """Oldest first, from after ``after`` (keyset): an order that cannot be expired
+        is passed over instead of being found first again."""
+        stmt = (
+            select(Order.tenant_id, Order.id, Order.created_at)
+            .where(Order.status.in_(statuses), Order.created_at < cutoff)
+            .order_by(Order.created_at, Order.id)
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(
+                or_(
+                    Order.created_at > after.created_at,
+                    and_(Order.created_at == after.created_at, Order.id > after.id),
+                )
+            )
+        rows = (await self.session.execute(stmt)).all()
+        return [UnpaidOrder(tenant_id, id_, created_at) for tenant_id, id_, created_at in rows]

@@ -3,22 +3,33 @@ moving them through the state machine. Members see and change only their own ord
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import partial
 
+import structlog
+
 from orderly.core.container import Container
+from orderly.core.database import utcnow
+from orderly.core.failures import FAILURES
 from orderly.core.money import format_minor
 from orderly.core.pagination import CURSORS, Page
-from orderly.core.unit_of_work import UnitOfWork
+from orderly.core.unit_of_work import UnitOfWork, unit_of_work
 from orderly.events.types import EventType
 from orderly.items.service import ItemService
 from orderly.orders.exceptions import InvalidOrderStateError, OrderNotFoundError
 from orderly.orders.models import Order
 from orderly.orders.placement import prepare_order, take_stock
-from orderly.orders.repository import NewOrder, OrderRepository
+from orderly.orders.repository import NewOrder, OrderRepository, UnpaidOrder, UnpaidOrders
 from orderly.orders.schemas import OrderCreate, OrderLineRead, OrderRead
 from orderly.orders.states import OrderStatus, can_transition, sources_of
 
 CURSOR_KIND = "orders"
+# Orders looked at per scan, and scans per run: a run is bounded (the next one, a
+# minute later, goes on), and each order is its own small transaction.
+EXPIRY_BATCH = 100
+EXPIRY_MAX_BATCHES = 20
+
+logger = structlog.get_logger("orderly.orders")
 
 
 def order_read(order: Order | NewOrder) -> OrderRead:
@@ -109,3 +120,64 @@ class OrderService:
         await self.uow.record_event(
             event_type, tenant_id=self.principal.tenant_id, subject_id=read.id, payload=read
         )
+
+
+class OrderExpiry:
+    """Unpaid orders past their payment window become ``expired``, their stock comes
+    back and ``order.expired`` is recorded. System work for every tenant: no principal,
+    and each order in a unit of work of its own, so one order's failure (or a lock
+    wait) neither rolls back nor holds up the others."""
+
+    def __init__(self, parts: Container, *, ttl_seconds: int) -> None:
+        self.parts = parts
+        self.ttl = timedelta(seconds=ttl_seconds)
+
+    async def run(self, now: datetime | None = None) -> int:
+        """Expire what is due; how many orders this run expired."""
+        cutoff = (now or utcnow()) - self.ttl
+        expired, after = 0, None
+        for _ in range(EXPIRY_MAX_BATCHES):
+            async with unit_of_work(self.parts, write=False) as uow:
+                due = await UnpaidOrders(uow.session).placed_before(
+                    cutoff, sources_of(OrderStatus.EXPIRED), after=after, limit=EXPIRY_BATCH
+                )
+            for order in due:
+                expired += await self._expire_one(order)
+            if len(due) < EXPIRY_BATCH:
+                break
+            after = due[-1]
+        return expired
+
+    async def _expire_one(self, order: UnpaidOrder) -> int:
+        try:
+            async with unit_of_work(self.parts) as uow:
+                return int(await expire_order(uow, self.parts, order.tenant_id, order.id))
+        except Exception as exc:  # the others still expire; this one is tried next run
+            self.parts[FAILURES].count("job:orders.expire_unpaid")
+            logger.error("order_expiry_failed", order_id=order.id, exc_info=exc)
+            return 0
+
+
+async def expire_order(uow: UnitOfWork, parts: Container, tenant_id: str, order_id: str) -> bool:
+    """Expire one order if it is still unpaid; False when someone else moved it first.
+
+    The conditional UPDATE is the whole race: of an expiry and a concurrent cancel (or
+    payment) exactly one moves the row, so stock is restored once and one event says
+    what happened."""
+    repo = OrderRepository(uow.session, tenant_id)
+    target = OrderStatus.EXPIRED
+    if not await repo.move(order_id, sources_of(target), target):
+        return False
+    order = await repo.find(order_id, placed_by=None)
+    if order is None:  # pragma: no cover - the row was just updated in this transaction
+        raise OrderNotFoundError(order_id)
+    catalog = ItemService(uow, parts, tenant_id=tenant_id)
+    # By item id, as placement takes them: two transactions touching the same items
+    # lock them in the same order and cannot deadlock.
+    for line in sorted(order.lines, key=lambda line: line.item_id):
+        await catalog.release(line.item_id, line.quantity)
+    read = order_read(order)
+    await uow.record_event(
+        EventType.ORDER_EXPIRED, tenant_id=tenant_id, subject_id=order.id, payload=read
+    )
+    return True

@@ -2,8 +2,10 @@
 
 pending ─┬─► paid ──► fulfilled
          ├─► payment_failed ─┬─► paid
-         │                   └─► cancelled
-         └─► cancelled
+         │                   ├─► cancelled
+         │                   └─► expired
+         ├─► cancelled
+         └─► expired        (unpaid for APP_ORDER_PAYMENT_TTL_SECONDS: orders/tasks.py)
 """
 
 from __future__ import annotations
@@ -17,16 +19,20 @@ class OrderStatus(StrEnum):
     FULFILLED = "fulfilled"
     CANCELLED = "cancelled"
     PAYMENT_FAILED = "payment_failed"
+    EXPIRED = "expired"
 
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset(
-        {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED}
+        {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED, OrderStatus.EXPIRED}
     ),
-    OrderStatus.PAYMENT_FAILED: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAYMENT_FAILED: frozenset(
+        {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+    ),
     OrderStatus.PAID: frozenset({OrderStatus.FULFILLED}),
     OrderStatus.FULFILLED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.EXPIRED: frozenset(),
 }
 
 

@@ -3,7 +3,9 @@ not by tenant; the row then says which tenant and user they belong to."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.core.database import utcnow
@@ -48,3 +50,17 @@ class RefreshTokenRepository:
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+
+    async def delete_dead(self, now: datetime, *, limit: int) -> int:
+        """Delete up to ``limit`` tokens that can never be accepted again: expired, or
+        revoked (their family is revoked already). A spent token that is neither stays
+        until it expires: presenting it again is how a theft is detected."""
+        dead = (
+            select(RefreshToken.id)
+            .where(or_(RefreshToken.expires_at <= now, RefreshToken.revoked_at.is_not(None)))
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            delete(RefreshToken).where(RefreshToken.id.in_(dead.scalar_subquery()))
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]

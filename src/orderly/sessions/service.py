@@ -88,6 +88,12 @@ class SessionService:
         if row is not None:
             await self.tokens.revoke_family(row.family_id)
 
+    async def purge_dead(self, now: datetime, *, limit: int) -> int:
+        """Delete up to ``limit`` tokens that can never be accepted again (expired or
+        revoked); how many. Answers to them do not change: a missing token is refused
+        like an expired or revoked one."""
+        return await self.tokens.delete_dead(now, limit=limit)
+
     async def end_all(self, user_id: str, *, generation: int, at: datetime) -> None:
         """Every session of the user ends, now that their generation is ``generation``
         (bumped by the caller in this unit): the refresh rows are marked revoked, and

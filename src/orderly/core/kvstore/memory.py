@@ -30,6 +30,10 @@ class MemoryStore:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def purge_expired(self) -> int:
+        """Drop expired keys now (Redis does this on its own); how many."""
+        return self._entries.purge_expired()
+
     def _expiry(self, ttl_ms: int) -> float:
         check_ttl(ttl_ms)
         return self._entries.clock() + ttl_ms / 1000
