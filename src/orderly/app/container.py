@@ -38,6 +38,7 @@ from orderly.health import resources as health
 from orderly.idempotency import resources as idempotency
 from orderly.sessions import resources as sessions
 from orderly.users import resources as users
+from orderly.webhooks import resources as webhooks
 
 Provider = Callable[[Container, Settings], Awaitable[None]]
 
@@ -133,6 +134,7 @@ PROVIDERS: tuple[Provider, ...] = (
     api_keys.provide,
     idempotency.provide,
     health.provide,
+    webhooks.provide,
 )
 
 

@@ -14,6 +14,7 @@ from orderly.health.router import router as health_router
 from orderly.items.router import router as items_router
 from orderly.orders.router import router as orders_router
 from orderly.users.router import router as users_router
+from orderly.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -25,6 +26,7 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     orders_router,
     users_router,
     api_keys_router,
+    webhooks_router,
 )
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (auth_router,)
 

@@ -14,3 +14,4 @@ class EventType(StrEnum):
     ORDER_CANCELLED = "order.cancelled"
     ORDER_PAID = "order.paid"
     ORDER_FULFILLED = "order.fulfilled"
+    WEBHOOK_TEST = "webhook.test"
