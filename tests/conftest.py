@@ -69,6 +69,8 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         # (tests/support/log_scan.py).
         "log_level": "DEBUG",
         "log_format": "console",
+        # Test receivers listen on loopback; the SSRF guard's own tests turn this off.
+        "webhook_allow_private_networks": True,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
