@@ -1,6 +1,6 @@
 """Webhook tests: an app whose guard lets deliveries reach the loopback receiver
-(``APP_WEBHOOK_ALLOW_PRIVATE_NETWORKS``), with a compressed retry schedule, and the
-receiver itself."""
+(``APP_WEBHOOK_ALLOW_PRIVATE_NETWORKS``, on for every test app unless a test turns it
+off), with a compressed retry schedule, and the receiver itself."""
 
 from __future__ import annotations
 

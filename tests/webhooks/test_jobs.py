@@ -176,7 +176,10 @@ async def test_old_delivery_logs_are_purged(
 async def guarded_app(backend: Backend) -> AsyncIterator[FastAPI]:
     """The SSRF guard on, as in production, with a resolver the test scripts."""
     settings: Settings = make_settings(
-        backend, webhook_retry_schedule="1", webhook_timeout_seconds=2
+        backend,
+        webhook_allow_private_networks=False,
+        webhook_retry_schedule="1",
+        webhook_timeout_seconds=2,
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):

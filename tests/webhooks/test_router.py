@@ -166,7 +166,7 @@ async def test_rotating_gives_a_new_secret_and_a_24_hour_overlap(
 @pytest.fixture
 async def guarded_client(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
     """An app with the SSRF guard on (as in production), on a scripted resolver."""
-    settings: Settings = make_settings(backend)
+    settings: Settings = make_settings(backend, webhook_allow_private_networks=False)
     app: FastAPI = create_app(settings)
     async with app.router.lifespan_context(app):
         container = app.state.container
