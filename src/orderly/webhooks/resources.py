@@ -51,8 +51,9 @@ async def provide(container: Container, settings: Settings) -> None:
 
     async def close_client() -> None:
         # Parts close newest first, so this client would close before the task runner
-        # drains: deliveries still running get to finish with it first.
-        await task_runner.drain()
+        # drains: a delivery already sending gets to finish with it first (a send is
+        # bounded by the timeout; a retry still waiting for its time is not waited for).
+        await task_runner.drain(limit_seconds=policy.timeout_seconds + 1)
         await client.aclose()
 
     sender = WebhookSender(client, timeout_seconds=policy.timeout_seconds)
