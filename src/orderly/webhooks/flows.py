@@ -214,6 +214,15 @@ class DeliveryRun:
                 ),
             )
             values, retry_in = self._outcome(delivery, result, at)
+            logger.info(
+                "webhook_attempt",
+                delivery_id=delivery.id,
+                endpoint_id=delivery.endpoint_id,
+                outcome=values.get("status", "retry"),
+                response_status=result.response_status,
+                duration_ms=result.duration_ms,
+                error=result.error,
+            )
             if not await repo.settle(uow.session, delivery.id, claim.token, values):
                 return  # the lease ran out and another worker holds it now
             if retry_in is not None:
