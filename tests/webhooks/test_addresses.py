@@ -28,7 +28,7 @@ GUARDED = UrlPolicy(allow_private_networks=False, require_https=False)
         ("224.0.0.1", "multicast"),
         ("240.0.0.1", "reserved"),
         ("0.0.0.0", "unspecified"),  # noqa: S104 - a literal under test, nothing binds
-        ("255.255.255.255", "private"),
+        ("255.255.255.255", "reserved"),
         ("192.0.2.10", "private"),  # documentation (TEST-NET-1)
         ("198.18.0.1", "private"),  # benchmarking
         ("::1", "loopback"),

@@ -56,8 +56,8 @@ _CATEGORIES: tuple[tuple[str, Callable[[IPAddress], bool]], ...] = (
     ("CGNAT (shared address space)", lambda a: isinstance(a, IPv4Address) and a in _CGNAT),
     ("site-local", lambda a: isinstance(a, IPv6Address) and a.is_site_local),
     ("unique local (private)", lambda a: isinstance(a, IPv6Address) and a in _ULA),
-    ("private", lambda a: a.is_private),
     ("reserved", lambda a: a.is_reserved),
+    ("private", lambda a: a.is_private),
     ("not globally routable", lambda a: not a.is_global),
 )
 
