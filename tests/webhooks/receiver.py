@@ -53,6 +53,7 @@ class Receiver:
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
             self.app,
+            interface="asgi3",
             lifespan="off",
             ws="none",
             loop="asyncio",
