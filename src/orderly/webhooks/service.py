@@ -174,11 +174,13 @@ class WebhookService:
         limit: int,
         cursor: str | None,
     ) -> Page[DeliveryRead]:
+        # The cursor is bound to the endpoint: it cannot be carried to another's log.
+        kind = f"{DELIVERIES_CURSOR}:{endpoint_id}"
+        if cursor:  # a malformed cursor is a 422 whether the endpoint exists or not
+            self.cursors.decode(kind, cursor)
         await self.get(endpoint_id)
         stmt = self.deliveries.of_endpoint(endpoint_id, status=status, event_type=event_type)
         fetch = partial(self.deliveries.page, stmt)
-        # The cursor is bound to the endpoint: it cannot be carried to another's log.
-        kind = f"{DELIVERIES_CURSOR}:{endpoint_id}"
         rows, next_cursor = await self.cursors.page(kind, fetch, limit=limit, cursor=cursor)
         return Page[DeliveryRead](
             items=[delivery_read(row) for row in rows], next_cursor=next_cursor
@@ -194,9 +196,11 @@ class WebhookService:
     async def list_attempts(
         self, endpoint_id: str, delivery_id: str, *, limit: int, cursor: str | None
     ) -> Page[AttemptRead]:
+        kind = f"{ATTEMPTS_CURSOR}:{delivery_id}"
+        if cursor:  # a malformed cursor is a 422 whether the delivery exists or not
+            self.cursors.decode(kind, cursor)
         await self.get_delivery(endpoint_id, delivery_id)
         fetch = partial(self.attempts.page, self.attempts.of_delivery(delivery_id))
-        kind = f"{ATTEMPTS_CURSOR}:{delivery_id}"
         rows, next_cursor = await self.cursors.page(kind, fetch, limit=limit, cursor=cursor)
         items = [
             AttemptRead(
