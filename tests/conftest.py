@@ -75,12 +75,14 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "rate_limit_enabled": False,
         # Plan counts likewise (tests/limits/test_plans.py): elsewhere a test's tenant,
         # on the free plan, makes as many items and API keys as its scenario needs.
-        "plan_limits": {"free": {"items": None, "api_keys": None}},
+        "plan_limits": {"free": {"items": None, "api_keys": None, "webhook_endpoints": None}},
         # Jobs run in the test's own process on both backends (on PostgreSQL + Redis,
         # a SAQ worker inside the app), so a test sees what its jobs did. Two at a time:
         # each waiting worker slot holds a Redis connection.
         "worker_in_process": True,
         "worker_concurrency": 2,
+        # Test receivers listen on loopback; the SSRF guard's own tests turn this off.
+        "webhook_allow_private_networks": True,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

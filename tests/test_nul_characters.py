@@ -31,6 +31,11 @@ class Place:
     field: str  # "lines.0.item_id" for a nested body field
 
 
+_ENDPOINT = "/api/v1/webhooks/{endpoint_id}"
+_DELIVERY = _ENDPOINT + "/deliveries/{delivery_id}"
+_WEBHOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["*"], "description": "sync"}
+
+
 def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
     """A valid body (or form) per operation; each case spoils one field."""
     item = world.ids["item_id"]
@@ -63,6 +68,9 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/v1/orders"): {"lines": [{"item_id": item, "quantity": 1}]},
         ("PATCH", "/api/v1/tenant"): {"name": "Acme"},
         ("PUT", "/api/v1/tenant/plan"): {"plan": "pro"},
+        ("POST", "/api/v1/webhooks"): _WEBHOOK,
+        ("PATCH", _ENDPOINT): _WEBHOOK,
+        ("POST", f"{_ENDPOINT}/recover"): {"since": "2026-01-01T00:00:00Z"},
     }
 
 
@@ -106,6 +114,30 @@ PLACES = [
     Place("DELETE", "/api/v1/api-keys/{key_id}", "path", "key_id"),
     Place("PATCH", "/api/v1/tenant", "body", "name"),
     Place("PUT", "/api/v1/tenant/plan", "body", "plan"),
+    *(Place("POST", "/api/v1/webhooks", "body", f) for f in ("url", "event_types.0")),
+    Place("POST", "/api/v1/webhooks", "body", "description"),
+    *(Place("PATCH", _ENDPOINT, "body", f) for f in ("url", "event_types.0", "description")),
+    Place("POST", f"{_ENDPOINT}/recover", "body", "since"),
+    Place("GET", "/api/v1/webhooks", "query", "cursor"),
+    *(Place("GET", f"{_ENDPOINT}/deliveries", "query", f) for f in ("cursor", "status")),
+    Place("GET", f"{_ENDPOINT}/deliveries", "query", "event_type"),
+    Place("GET", f"{_DELIVERY}/attempts", "query", "cursor"),
+    *(
+        Place(method, path, "path", "endpoint_id")
+        for method, path in (
+            ("GET", _ENDPOINT),
+            ("PATCH", _ENDPOINT),
+            ("DELETE", _ENDPOINT),
+            ("POST", f"{_ENDPOINT}/rotate-secret"),
+            ("POST", f"{_ENDPOINT}/test"),
+            ("GET", f"{_ENDPOINT}/deliveries"),
+            ("POST", f"{_ENDPOINT}/recover"),
+            ("GET", f"{_DELIVERY}/attempts"),
+            ("POST", f"{_DELIVERY}/redeliver"),
+        )
+    ),
+    Place("GET", f"{_DELIVERY}/attempts", "path", "delivery_id"),
+    Place("POST", f"{_DELIVERY}/redeliver", "path", "delivery_id"),
 ]
 
 NOT_FOUND = {
@@ -113,6 +145,8 @@ NOT_FOUND = {
     "order_id": "ORDER_NOT_FOUND",
     "user_id": "USER_NOT_FOUND",
     "key_id": "API_KEY_NOT_FOUND",
+    "endpoint_id": "WEBHOOK_NOT_FOUND",
+    "delivery_id": "WEBHOOK_DELIVERY_NOT_FOUND",
 }
 
 

@@ -40,6 +40,36 @@ def _new_user(_ids: dict[str, str]) -> dict[str, str]:
     return {"email": unique_email(), "password": PASSWORD, "full_name": "New", "role": "member"}
 
 
+def _webhook_cases() -> dict[str, Case]:
+    """Owners, admins and keys with manage:webhooks; members never. The world's
+    delivery id names no delivery, so its routes answer 404 to those admitted."""
+    scope, ok = "manage:webhooks", (200, 200, 403, 200, 403)
+    one = "/api/v1/webhooks/{endpoint_id}"
+    delivery = one + "/deliveries/{delivery_id}"
+    new = {"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}
+    return {
+        "webhooks.create": Case("POST", "/api/v1/webhooks", scope, (201, 201, 403, 201, 403), new),
+        "webhooks.list": Case("GET", "/api/v1/webhooks", scope, ok),
+        "webhooks.get": Case("GET", one, scope, ok),
+        "webhooks.patch": Case("PATCH", one, scope, ok, {"description": "sync"}),
+        "webhooks.delete": Case("DELETE", one, scope, (204, 204, 403, 204, 403)),
+        "webhooks.rotate": Case("POST", one + "/rotate-secret", scope, ok),
+        "webhooks.test": Case("POST", one + "/test", scope, (202, 202, 403, 202, 403)),
+        "webhooks.deliveries": Case("GET", one + "/deliveries", scope, ok),
+        "webhooks.attempts": Case("GET", delivery + "/attempts", scope, (404, 404, 403, 404, 403)),
+        "webhooks.redeliver": Case(
+            "POST", delivery + "/redeliver", scope, (404, 404, 403, 404, 403)
+        ),
+        "webhooks.recover": Case(
+            "POST",
+            one + "/recover",
+            scope,
+            (202, 202, 403, 202, 403),
+            {"since": "2026-01-01T00:00:00Z"},
+        ),
+    }
+
+
 MATRIX: dict[str, Case] = {
     "users.me": Case("GET", "/api/v1/users/me", None, (200, 200, 200, 403, 403)),
     "users.list": Case("GET", "/api/v1/users", None, (200, 200, 403, 403, 403)),
@@ -97,6 +127,7 @@ MATRIX: dict[str, Case] = {
     "tenant.plan": Case(
         "PUT", "/api/v1/tenant/plan", None, (200, 403, 403, 403, 403), {"plan": "pro"}
     ),
+    **_webhook_cases(),
 }
 
 

@@ -22,9 +22,22 @@ ROUTES: list[tuple[str, str, object]] = [
     ("DELETE", "/api/v1/items/{item_id}", None),
     ("GET", "/api/v1/orders/{order_id}", None),
     ("POST", "/api/v1/orders/{order_id}/cancel", None),
+    ("GET", "/api/v1/webhooks/{endpoint_id}", None),
+    ("PATCH", "/api/v1/webhooks/{endpoint_id}", {"enabled": False}),
+    ("DELETE", "/api/v1/webhooks/{endpoint_id}", None),
+    ("POST", "/api/v1/webhooks/{endpoint_id}/rotate-secret", None),
+    ("POST", "/api/v1/webhooks/{endpoint_id}/test", None),
+    ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries", None),
+    ("POST", "/api/v1/webhooks/{endpoint_id}/recover", {"since": "2026-01-01T00:00:00Z"}),
 ]
 
-LISTS = ["/api/v1/users", "/api/v1/api-keys", "/api/v1/items", "/api/v1/orders"]
+LISTS = [
+    "/api/v1/users",
+    "/api/v1/api-keys",
+    "/api/v1/items",
+    "/api/v1/orders",
+    "/api/v1/webhooks",
+]
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
@@ -53,6 +66,10 @@ async def _assert_untouched(client: httpx.AsyncClient, world: World) -> None:
     item = (await client.get(f"/api/v1/items/{world.ids['item_id']}", headers=headers)).json()
     # version 2: placing the world's order took one from stock (10 -> 9).
     assert (item["name"], item["active"], item["version"], item["stock"]) == ("Target", True, 2, 9)
+    endpoint = await client.get(f"/api/v1/webhooks/{world.ids['endpoint_id']}", headers=headers)
+    assert endpoint.status_code == 200
+    assert endpoint.json()["enabled"] is True
+    assert endpoint.json()["previous_secret_expires_at"] is None  # not rotated
 
 
 @pytest.mark.parametrize("path", LISTS)

@@ -227,6 +227,27 @@ class Settings(BaseSettings):
     # An order not paid this long after it was placed expires and its stock comes back.
     order_payment_ttl_seconds: int = Field(default=1800, ge=60)
 
+    # Webhooks (SPEC "Webhooks"). Seconds before each retry, comma-separated; after the
+    # last, a delivery has failed for good. Each delay gets +/- 20 % jitter.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    # Development and tests only: lets webhook URLs reach loopback and private networks.
+    webhook_allow_private_networks: bool = False
+    # Total time for one delivery (connect at most 5 s of it); then it is a failure.
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    # How often stuck deliveries (pending past their time, their job lost) are re-queued.
+    webhook_sweep_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        try:
+            delays = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            delays = []
+        if not delays or any(delay < 0 for delay in delays):
+            raise ValueError("APP_WEBHOOK_RETRY_SCHEDULE: seconds, comma-separated (5,300,1800)")
+        return value
+
     @field_validator(
         "cors_origins", "allowed_hosts", "previous_secret_keys", "trusted_proxies", mode="before"
     )

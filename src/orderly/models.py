@@ -8,6 +8,7 @@ from orderly.orders.models import Order, OrderLine
 from orderly.sessions.models import RefreshToken
 from orderly.tenants.models import Tenant
 from orderly.users.models import User
+from orderly.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -20,4 +21,7 @@ __all__ = [
     "RefreshToken",
     "Tenant",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

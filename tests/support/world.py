@@ -56,4 +56,14 @@ async def build_world(client: httpx.AsyncClient, tenant_name: str = "World") -> 
     world.ids["item_id"] = (await add_item(client, owner.headers, name="Target"))["id"]
     order = await place_order(client, owner.headers, [(world.ids["item_id"], 1)])
     world.ids["order_id"] = order.json()["id"]
+    # Port 9 (discard) on loopback: nothing there answers, and nothing leaves the host.
+    # Subscribed to a type the world never emits: its orders queue no deliveries.
+    endpoint = await client.post(
+        "/api/v1/webhooks",
+        headers=owner.headers,
+        json={"url": "http://127.0.0.1:9/hook", "event_types": ["tenant.plan_changed"]},
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    world.ids["endpoint_id"] = endpoint.json()["id"]
+    world.ids["delivery_id"] = "dlv_" + "0" * 24  # none exists: its routes answer 404
     return world

@@ -52,6 +52,7 @@ from orderly.orders import resources as orders
 from orderly.sessions import resources as sessions
 from orderly.tenants import resources as tenants
 from orderly.users import resources as users
+from orderly.webhooks import resources as webhooks
 
 Provider = Callable[[Container, Settings], Awaitable[None]]
 
@@ -225,6 +226,7 @@ PROVIDERS: tuple[Provider, ...] = (
     idempotency.provide,
     orders.provide,
     health.provide,
+    webhooks.provide,
     run_jobs_here,
     # Last: the relay starts publishing at once, so every sink (and every job handler
     # they queue for) is registered by then; closed first, before the jobs drain.

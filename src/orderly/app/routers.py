@@ -15,6 +15,7 @@ from orderly.items.router import router as items_router
 from orderly.orders.router import router as orders_router
 from orderly.tenants.router import router as tenants_router
 from orderly.users.router import router as users_router
+from orderly.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -27,6 +28,7 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     users_router,
     api_keys_router,
     tenants_router,
+    webhooks_router,
 )
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (auth_router,)
 
