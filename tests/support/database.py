@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderly.events.relay import BACKGROUND
@@ -13,7 +14,22 @@ from orderly.models import Base
 
 
 async def empty_all_tables(engine: AsyncEngine) -> None:
-    """Leave the schema, drop the rows: each test starts from an empty database."""
+    """Leave the schema, drop the rows: each test starts from an empty database.
+
+    The app is still running when a fixture empties its database, and so is its event
+    relay, which may be reading the events and webhook tables right then: PostgreSQL
+    can pick the TRUNCATE as a deadlock's victim. It is tried again (the relay's pass is
+    short, and it retries its own side by itself)."""
+    for attempt in range(1, 6):
+        try:
+            await _empty(engine)
+            return
+        except DBAPIError as exc:
+            if "deadlock detected" not in str(exc.orig) or attempt == 5:
+                raise
+
+
+async def _empty(engine: AsyncEngine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if not tables:
         return
