@@ -2,7 +2,7 @@
 
 from orderly.api_keys.models import ApiKey
 from orderly.core.database import Base
-from orderly.events.models import Event
+from orderly.events.models import Event, EventCounter
 from orderly.items.models import Item
 from orderly.orders.models import Order, OrderLine
 from orderly.sessions.models import RefreshToken
@@ -13,6 +13,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Event",
+    "EventCounter",
     "Item",
     "Order",
     "OrderLine",
