@@ -201,6 +201,13 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(default=30, ge=1)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
 
+    # Live events (SSE, WebSocket). The heartbeat is also how soon a gone client is
+    # noticed when its disconnect was not seen; tests shorten it.
+    live_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # Events waiting for one connection before a WebSocket is closed with 1013 (an SSE
+    # stream re-reads from the database instead): never buffered without bound.
+    live_max_pending_events: int = Field(default=1000, ge=1)
+
     @field_validator("cors_origins", "allowed_hosts", "previous_secret_keys", mode="before")
     @classmethod
     def _lists_from_env(cls, value: object) -> object:

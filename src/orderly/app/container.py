@@ -36,6 +36,7 @@ from orderly.core.unit_of_work import UNITS, UnitsOfWork
 from orderly.events import resources as events
 from orderly.health import resources as health
 from orderly.idempotency import resources as idempotency
+from orderly.live import resources as live
 from orderly.sessions import resources as sessions
 from orderly.users import resources as users
 
@@ -133,6 +134,7 @@ PROVIDERS: tuple[Provider, ...] = (
     api_keys.provide,
     idempotency.provide,
     health.provide,
+    live.provide,
 )
 
 
