@@ -35,6 +35,15 @@ def session_log(name: str) -> IO[bytes] | int:
 
 @contextmanager
 def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    with running_process(workdir, env) as (url, _process):
+        yield url
+
+
+@contextmanager
+def running_process(
+    workdir: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``running_server``, with the process (its pid: memory, descriptors)."""
     port = free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
     base_env |= {
@@ -52,7 +61,7 @@ def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_live(url, process)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=20)
