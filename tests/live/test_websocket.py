@@ -214,9 +214,11 @@ async def test_a_client_that_stops_reading_is_closed_with_1013_not_buffered(
         await websocket.send('{"type": "subscribe", "types": ["item.*"]}')
         await wait_for(lambda: hub_of(app).size == 1, "subscribed")
         container = container_of_app(app)
-        for _ in range(40):  # at most 40 x 50 events of ~4 KiB
+        # Batches smaller than the bound: only a client that stops reading lets them pile
+        # up (a bigger batch would overflow at once, read or not).
+        for _ in range(300):  # at most 3,000 events of ~4 KiB
             await record_events(
-                container, shop.owner.tenant_id, "item.updated", 50, blob="x" * 4000
+                container, shop.owner.tenant_id, "item.updated", 10, blob="x" * 4000
             )
             await publish(app)
             if hub_of(app).size == 0:

@@ -78,6 +78,7 @@ class StreamService:
     async def frames(self, feed: LiveFeed, after: int | None) -> AsyncIterator[bytes]:
         """SSE frames (``id:`` seq, ``event:`` type, ``data:`` the event JSON), the
         events that are ready together in one chunk. Subscribed before the replay."""
+        start = await feed.start_after(after)
         with self.subscribe(feed) as subscription:
-            async for batch in feed.batches(subscription, after):
+            async for batch in feed.batches(subscription, start):
                 yield b"".join(event.frame for event in batch)

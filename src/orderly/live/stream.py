@@ -2,7 +2,8 @@
 
 The order is what makes "no gap, no duplicate at the seam" hold:
 
-1. subscribe to the hub FIRST, so that anything published from now on is queued;
+1. subscribe to the hub FIRST, so that anything published from now on is queued
+   (for a stream "from now", the newest ``seq`` is read just before: ``start_after``);
 2. replay from the database what the client has not seen (``after < seq <= M``, with
    M the highest published ``seq`` when the replay starts), page by page;
 3. then live events: those with ``seq <= cursor`` were in the replay and are dropped;
@@ -75,17 +76,20 @@ class LiveFeed:
                 break
         self.cursor = max(self.cursor, newest)
 
+    async def start_after(self, after: int | None) -> int:
+        """Where a stream starts: ``after``, or (None) the newest event now. Read
+        BEFORE subscribing: an event published in between then shows as a gap and is
+        read back, where reading it after subscribing would drop it as already seen."""
+        return await self._last_seq() if after is None else after
+
     async def batches(
-        self, subscription: Subscription, after: int | None
+        self, subscription: Subscription, after: int
     ) -> AsyncIterator[list[LiveEvent]]:
-        """Events for the client, in ``seq`` order, each once; runs until cancelled.
-        ``after`` None: live events only, from now."""
-        if after is None:
-            self.cursor = await self._last_seq()
-        else:
-            self.cursor = after
-            async for page in self.replay():
-                yield page
+        """Events after ``after`` for the client, in ``seq`` order, each once; runs
+        until cancelled. ``subscription`` must be open before this starts."""
+        self.cursor = after
+        async for page in self.replay():
+            yield page
         while True:
             got = await subscription.next()
             if isinstance(got, Signal):

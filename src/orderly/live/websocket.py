@@ -33,13 +33,14 @@ from orderly.core.identity import Principal
 from orderly.live.exceptions import InvalidTypeFilterError
 from orderly.live.filters import MAX_PATTERNS, TypePatterns
 from orderly.live.service import StreamService
-from orderly.live.stream import LiveFeed
+from orderly.live.stream import ClientTooSlowError, LiveFeed
 from orderly.live.tickets import WS_TICKETS, Redeemed
 
 logger = structlog.get_logger("orderly.live")
 
 POLICY_VIOLATION = 1008  # refused before accept (HTTP 403)
 TRY_AGAIN_LATER = 1013  # too slow: more than max_pending_events unsent
+INTERNAL_ERROR = 1011
 TOKEN_EXPIRED = 4001
 MAX_MESSAGE_CHARS = 4096
 CLOSE_TIMEOUT_SECONDS = 5.0
@@ -114,29 +115,33 @@ class SocketSession:
         self.principal: Principal = streams.principal
         self.expires_at = expires_at
         self._send_lock = asyncio.Lock()
-        self._too_slow = asyncio.Event()
+        # Set to end the session from the server's side, with the close code to send.
+        self._ending = asyncio.Event()
+        self._close_with = (TRY_AGAIN_LATER, "too many unsent events")
         self._pump: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         receiver = asyncio.create_task(self._receive())
-        too_slow = asyncio.create_task(self._too_slow.wait())
+        ending = asyncio.create_task(self._ending.wait())
         timeout = None if self.expires_at is None else max(0.0, self.expires_at - time.time())
         try:
             done, _ = await asyncio.wait(
-                {receiver, too_slow}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                {receiver, ending}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             if receiver in done:
-                return  # the client left (or broke the protocol: logged by the task)
+                return  # the client left
             await self._stop_pump()
-            if too_slow in done:
-                await self._close(TRY_AGAIN_LATER, "too many unsent events")
+            if ending in done:
+                await self._close(*self._close_with)
             else:
                 await self._close(TOKEN_EXPIRED, "credential expired")
         finally:
-            for task in (receiver, too_slow):
+            for task in (receiver, ending):
                 task.cancel()
             await self._stop_pump()
-            await asyncio.gather(receiver, too_slow, return_exceptions=True)
+            for outcome in await asyncio.gather(receiver, ending, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    logger.warning("live_socket_receiver_failed", error=type(outcome).__name__)
 
     async def _close(self, code: int, reason: str) -> None:
         if self.websocket.application_state is WebSocketState.DISCONNECTED:
@@ -191,17 +196,21 @@ class SocketSession:
 
     async def _stream(self, feed: LiveFeed, after: int | None) -> None:
         try:
+            start = await feed.start_after(after)
             with self.streams.subscribe(feed) as subscription:
-                subscription.on_overflow = self._too_slow.set
-                async for batch in feed.batches(subscription, after):
+                subscription.on_overflow = self._ending.set
+                async for batch in feed.batches(subscription, start):
                     subscription.held = len(batch)
                     for event in batch:
                         await self._send(event.text)
                         subscription.held -= 1
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except ClientTooSlowError:
+            self._ending.set()
+        except Exception as exc:
             # The socket went away mid-send, or the database failed a replay: end the
             # session rather than leave a subscribed socket that receives nothing.
-            logger.warning("live_socket_stream_failed", exc_info=True)
-            self._too_slow.set()
+            logger.warning("live_socket_stream_failed", error=type(exc).__name__)
+            self._close_with = (INTERNAL_ERROR, "the event stream failed; reconnect")
+            self._ending.set()
