@@ -53,8 +53,9 @@ async def test_ten_concurrent_posts_with_one_key_make_one_order(client: httpx.As
     assert len(listed) == 1
 
 
-# Their responses carry secrets (tokens, the raw key) that must not sit in a store.
-NOT_IDEMPOTENT = {"/api/v1/auth/", "/api/v1/api-keys"}
+# Their responses carry secrets (tokens, the raw key, a WebSocket ticket) that must not
+# sit in a store.
+NOT_IDEMPOTENT = {"/api/v1/auth/", "/api/v1/api-keys", "/api/v1/ws/tickets"}
 
 
 def test_every_other_api_post_and_patch_honours_idempotency_keys() -> None:

@@ -12,7 +12,6 @@ from orderly.core.container import container_of
 from orderly.core.pagination import Limit
 from orderly.core.responses import Responses, problems
 from orderly.core.schemas import NoNul
-from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
 from orderly.live.dependencies import EventsReadService, Streams
 from orderly.live.exceptions import (
     InvalidLastEventIdError,
@@ -113,8 +112,9 @@ async def stream_events(
     status_code=status.HTTP_201_CREATED,
     summary="A single-use ticket to open the WebSocket from a browser",
     description="Connect within 30 s with `GET /api/v1/ws?ticket=…`; it acts for the caller "
-    "that asked for it.",
-    responses=problems(NoVisibleEventsError, *IDEMPOTENCY_ERRORS),
+    "that asked for it. Not idempotent: a ticket is a credential, never stored in a "
+    "replay.",
+    responses=problems(NoVisibleEventsError),
 )
 async def create_ticket(request: Request, streams: Streams, response: Response) -> TicketRead:
     streams.feed(None)  # 403 now rather than a refused socket later
