@@ -144,6 +144,11 @@ async def test_every_subscription_and_task_of_200_streams_is_released_on_disconn
 ) -> None:
     shop = await open_shop(client)
     await publish(app)
+    async with _client(live_server) as http:
+        warm_up, release = await _connect_all(http, shop.owner.headers, 1)
+        release.set()
+        await asyncio.gather(*warm_up)  # starts sse-starlette's one-time watcher task
+    await wait_for(lambda: hub_of(app).size == 0, "warm-up released")
     baseline = len(asyncio.all_tasks())
     async with _client(live_server) as http:
         tasks, release = await _connect_all(http, shop.owner.headers, 200)

@@ -178,6 +178,9 @@ async def test_a_client_that_goes_away_releases_its_subscription_and_tasks(
 ) -> None:
     shop = await open_shop(client)
     await publish(app)
+    async with sse(live_server, shop.owner.headers):  # sse-starlette's one-time watcher
+        await wait_for(lambda: hub_of(app).size == 1, "warm-up stream")
+    await wait_for(lambda: hub_of(app).size == 0, "warm-up released")
     baseline = len(asyncio.all_tasks())
     async with sse(live_server, shop.owner.headers), sse(live_server, shop.owner.headers):
         await wait_for(lambda: hub_of(app).size == 2, "two subscriptions")
