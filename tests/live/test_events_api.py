@@ -31,7 +31,7 @@ async def test_published_events_are_listed_in_seq_order_as_event_objects(
 ) -> None:
     shop = await open_shop(client)
     orders = [await shop.order(client) for _ in range(3)]
-    assert await publish(app) == [1, 2, 3, 4]
+    await publish(app)
     items = await _events(client, shop.owner.headers)
     assert [e["seq"] for e in items] == [1, 2, 3, 4]
     assert [e["type"] for e in items] == ["item.created"] + ["order.created"] * 3
