@@ -73,8 +73,10 @@ async def test_an_overflow_empties_the_queue_signals_and_calls_back_at_once() ->
 
 async def test_events_held_by_the_reader_count_against_the_bound() -> None:
     subscription = Subscription("ten_a", _everything, max_pending=3)
-    subscription.held = 2
+    subscription.held = 2  # taken by the reader, not yet sent
     subscription.offer(_event(1))
+    assert subscription.pending == 1
+    subscription.offer(_event(2))  # the fourth unsent event
     assert subscription.pending == 0
     assert await subscription.next() is Signal.OVERFLOW
 

@@ -69,6 +69,7 @@ async def test_a_client_that_reconnects_with_last_event_id_gets_exactly_the_miss
     client: httpx.AsyncClient, app: FastAPI, live_server: str
 ) -> None:
     shop = await open_shop(client)
+    await publish(app)
     async with sse(live_server, shop.owner.headers, after=0) as stream:
         last_seen = (await stream.next()).id
     assert last_seen == "1"
@@ -163,6 +164,7 @@ async def test_an_idle_stream_gets_heartbeat_comments_and_holds_no_database_conn
     client: httpx.AsyncClient, app: FastAPI, live_server: str
 ) -> None:
     shop = await open_shop(client)
+    await publish(app)
     pool = container_of_app(app)[DATABASE].engine.pool
     async with sse(live_server, shop.owner.headers, after=0) as stream:
         await stream.next()  # the replay ran
