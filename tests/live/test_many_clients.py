@@ -103,7 +103,7 @@ async def test_500_sse_clients_cost_a_bounded_measured_amount_each_and_all_are_r
         "APP_PASSWORD_HASH_MEMORY_KIB": "1024",
         "APP_LOG_LEVEL": "WARNING",
     }
-    with running_process(tmp_path, env) as (url, process):
+    with running_process(tmp_path, env, start_seconds=120) as (url, process):
         async with _client(url) as http:
             owner = await register(http)
             await add_item(http, owner.headers)

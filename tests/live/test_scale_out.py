@@ -25,7 +25,7 @@ from tests.conftest import TEST_SECRET, make_settings
 from tests.live.conftest import WAIT_SECONDS, sse
 from tests.support.api import PASSWORD, unique_email
 from tests.support.publisher import publish_pending, record_events
-from tests.support.server import running_server
+from tests.support.server import running_process
 from tests.support.services import (
     Backend,
     create_postgres_database,
@@ -37,6 +37,8 @@ from tests.support.services import (
 from tests.support.throwaway import ThrowawayRedis
 
 pytestmark = pytest.mark.xdist_group("servers")
+# Starting `orderly serve` imports the whole app: over 30 s on a loaded 2-core machine.
+START_SECONDS = 120
 
 
 @pytest.fixture
@@ -97,8 +99,8 @@ async def test_an_order_placed_through_one_process_reaches_sse_and_websocket_cli
     backend = Backend("postgres", postgres_url(database), require_redis(), prefix)
     try:
         with (
-            running_server(tmp_path, _env(backend)) as first,
-            running_server(tmp_path, _env(backend)) as second,
+            running_process(tmp_path, _env(backend), start_seconds=START_SECONDS) as (first, _),
+            running_process(tmp_path, _env(backend), start_seconds=START_SECONDS) as (second, _),
         ):
             async with (
                 httpx.AsyncClient(base_url=first, timeout=WAIT_SECONDS) as a,
@@ -145,7 +147,7 @@ async def test_an_event_whose_message_a_redis_restart_lost_is_read_back_from_the
     database: str, tmp_path: Path, throwaway_redis: ThrowawayRedis
 ) -> None:
     backend = Backend("postgres", postgres_url(database), throwaway_redis.url, "scale:")
-    with running_server(tmp_path, _env(backend)) as server:
+    with running_process(tmp_path, _env(backend), start_seconds=START_SECONDS) as (server, _):
         async with (
             httpx.AsyncClient(base_url=server, timeout=WAIT_SECONDS) as http,
             relay(backend) as relay_container,

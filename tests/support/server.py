@@ -41,9 +41,10 @@ def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator
 
 @contextmanager
 def running_process(
-    workdir: Path, env: dict[str, str] | None = None
+    workdir: Path, env: dict[str, str] | None = None, *, start_seconds: float = 30
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``running_server``, with the process (its pid: memory, descriptors)."""
+    """``running_server``, with the process (its pid: memory, descriptors).
+    ``start_seconds``: how long it may take to answer (imports on a loaded machine)."""
     port = free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
     base_env |= {
@@ -60,7 +61,7 @@ def running_process(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_live(url, process)
+        wait_until_live(url, process, within_seconds=start_seconds)
         yield url, process
     finally:
         process.terminate()
