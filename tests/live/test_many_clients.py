@@ -65,7 +65,9 @@ async def _hold_stream(
         "GET", "/api/v1/events/stream", headers=headers, params={"after": "0"}
     ) as response:
         assert response.status_code == 200
-        await SseReader(response.aiter_lines()).next()
+        # Kept referenced: a collected line iterator closes the response (httpx).
+        reader = SseReader(response.aiter_lines())
+        await reader.next()
         ready.append(1)
         await release.wait()
 
