@@ -7,8 +7,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
+
 from orderly.core.container import Container, Key
 from orderly.core.database import utcnow
+from orderly.core.errors import AppError
 from orderly.core.identity import Principal
 from orderly.core.unit_of_work import UnitOfWork
 from orderly.live.filters import EventFilter, TypePatterns, visibility_of
@@ -16,6 +19,8 @@ from orderly.live.hub import LIVE_HUB, Subscription
 from orderly.live.repository import EventFeedRepository, filter_clause
 from orderly.live.schemas import EventPage, EventRead
 from orderly.live.stream import LiveFeed
+
+logger = structlog.get_logger("orderly.live")
 
 # SPEC: events are kept 30 days (a periodic job purges older rows).
 RETENTION = timedelta(days=30)
@@ -78,7 +83,13 @@ class StreamService:
     async def frames(self, feed: LiveFeed, after: int | None) -> AsyncIterator[bytes]:
         """SSE frames (``id:`` seq, ``event:`` type, ``data:`` the event JSON), the
         events that are ready together in one chunk. Subscribed before the replay."""
-        start = await feed.start_after(after)
-        with self.subscribe(feed) as subscription:
-            async for batch in feed.batches(subscription, start):
-                yield b"".join(event.frame for event in batch)
+        try:
+            start = await feed.start_after(after)
+            with self.subscribe(feed) as subscription:
+                async for batch in feed.batches(subscription, start):
+                    yield b"".join(event.frame for event in batch)
+        except AppError as exc:
+            # The database failed a replay read (503 after the response started):
+            # end the stream cleanly; the client reconnects with Last-Event-ID and
+            # loses nothing, where an aborted body would look like a server crash.
+            logger.warning("live_stream_ended", error=exc.code)
