@@ -103,6 +103,9 @@ PLACES = [
         Place("GET", f"/api/v1/{kind}", "query", "cursor")
         for kind in ("items", "orders", "users", "api-keys")
     ),
+    Place("GET", "/api/v1/events", "query", "type"),
+    # Refused before the stream starts: a 422, not an event stream.
+    Place("GET", "/api/v1/events/stream", "query", "type"),
     Place("GET", "/api/v1/items/{item_id}", "path", "item_id"),
     Place("PATCH", "/api/v1/items/{item_id}", "path", "item_id"),
     Place("DELETE", "/api/v1/items/{item_id}", "path", "item_id"),

@@ -259,5 +259,47 @@ async def _bootstrap(
         return await bootstrap_user(container, tenant, data, allow_new_tenant=allow_new_tenant)
 
 
+events_app = typer.Typer(help="Live events of a running Orderly.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("tail")
+def events_tail(
+    api_key: Annotated[
+        str,
+        typer.Option(
+            envvar="ORDERLY_API_KEY",
+            help="An API key (sk_...) with read:orders and/or read:items "
+            "(or set ORDERLY_API_KEY, which keeps it out of the shell history).",
+        ),
+    ],
+    url: Annotated[str, typer.Option(help="The API's base URL.")] = "http://127.0.0.1:8000",
+    types: Annotated[
+        str | None, typer.Option("--type", help="Event types or patterns: order.*,item.*")
+    ] = None,
+    after: Annotated[
+        int | None, typer.Option(min=0, help="Replay events after this seq first (0: all kept).")
+    ] = None,
+    count: Annotated[int | None, typer.Option(min=1, help="Stop after this many events.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One event JSON per line.")] = False,
+) -> None:
+    """Print events as they happen; reconnects (and resumes) on its own. Ctrl-C stops."""
+    import asyncio
+
+    from rich.console import Console
+
+    from orderly.live.tail import Tail, TailRefusedError
+
+    tail = Tail(
+        url, {"X-API-Key": api_key}, types=types, after=after, count=count, as_json=as_json
+    )
+    try:
+        asyncio.run(tail.run(Console(highlight=False)))
+    except TailRefusedError as exc:
+        _fail(f"the server refused the stream: {exc}")
+    except KeyboardInterrupt:
+        raise typer.Exit(code=0) from None
+
+
 def main() -> NoReturn:
     sys.exit(app())

@@ -237,6 +237,13 @@ class Settings(BaseSettings):
     # How often stuck deliveries (pending past their time, their job lost) are re-queued.
     webhook_sweep_seconds: float = Field(default=30.0, gt=0)
 
+    # Live events (SSE, WebSocket). The heartbeat is also how soon a gone client is
+    # noticed when its disconnect was not seen; tests shorten it.
+    live_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # Events waiting for one connection before a WebSocket is closed with 1013 (an SSE
+    # stream re-reads from the database instead): never buffered without bound.
+    live_max_pending_events: int = Field(default=1000, ge=1)
+
     @field_validator("webhook_retry_schedule")
     @classmethod
     def _retry_schedule(cls, value: str) -> str:

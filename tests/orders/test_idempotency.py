@@ -53,9 +53,9 @@ async def test_ten_concurrent_posts_with_one_key_make_one_order(client: httpx.As
     assert len(listed) == 1
 
 
-# Their responses carry secrets (tokens, the raw key, a webhook secret) that must not
-# sit in a store: prefixes, and single routes.
-NOT_IDEMPOTENT = {"/api/v1/auth/", "/api/v1/api-keys"}
+# Their responses carry secrets (tokens, the raw key, a webhook secret, a WebSocket
+# ticket) that must not sit in a store: prefixes, and single routes.
+NOT_IDEMPOTENT = {"/api/v1/auth/", "/api/v1/api-keys", "/api/v1/ws/tickets"}
 NOT_IDEMPOTENT_ROUTES = {"/api/v1/webhooks", "/api/v1/webhooks/{endpoint_id}/rotate-secret"}
 
 

@@ -35,6 +35,16 @@ def session_log(name: str) -> IO[bytes] | int:
 
 @contextmanager
 def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    with running_process(workdir, env) as (url, _process):
+        yield url
+
+
+@contextmanager
+def running_process(
+    workdir: Path, env: dict[str, str] | None = None, *, start_seconds: float = 30
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``running_server``, with the process (its pid: memory, descriptors).
+    ``start_seconds``: how long it may take to answer (imports on a loaded machine)."""
     port = free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
     base_env |= {
@@ -53,8 +63,8 @@ def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_live(url, process)
-        yield url
+        wait_until_live(url, process, within_seconds=start_seconds)
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -48,6 +48,7 @@ from orderly.events import resources as events
 from orderly.health import resources as health
 from orderly.idempotency import resources as idempotency
 from orderly.items import resources as items
+from orderly.live import resources as live
 from orderly.orders import resources as orders
 from orderly.sessions import resources as sessions
 from orderly.tenants import resources as tenants
@@ -227,6 +228,7 @@ PROVIDERS: tuple[Provider, ...] = (
     orders.provide,
     health.provide,
     webhooks.provide,
+    live.provide,
     run_jobs_here,
     # Last: the relay starts publishing at once, so every sink (and every job handler
     # they queue for) is registered by then; closed first, before the jobs drain.

@@ -12,6 +12,8 @@ from orderly.core.dependencies import tenant_data_headers
 from orderly.core.responses import EDGE, problems
 from orderly.health.router import router as health_router
 from orderly.items.router import router as items_router
+from orderly.live.router import router as live_router
+from orderly.live.router import socket_router as live_socket_router
 from orderly.orders.router import router as orders_router
 from orderly.tenants.router import router as tenants_router
 from orderly.users.router import router as users_router
@@ -29,8 +31,12 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     api_keys_router,
     tenants_router,
     webhooks_router,
+    live_router,
 )
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (auth_router,)
+# WebSocket routes authenticate in their handler, before accepting the handshake (a
+# refusal is a close with 1008, which a dependency raising 401 cannot produce).
+SOCKET_ROUTERS: tuple[APIRouter, ...] = (live_socket_router,)
 
 
 def include_routers(app: FastAPI) -> None:
@@ -48,4 +54,6 @@ def include_routers(app: FastAPI) -> None:
         )
     for router in PUBLIC_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses=EDGE)
+    for router in SOCKET_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router, responses=EDGE)

@@ -36,6 +36,7 @@ from fastapi import Depends, Request, params
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from fastapi.security.base import SecurityBase
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.requests import HTTPConnection
 
 from orderly.core.container import Key, container_of
 from orderly.core.errors import ForbiddenError, InsufficientScopeError, UnauthorizedError
@@ -129,7 +130,7 @@ async def get_principal(request: Request) -> Principal:
     known = request.scope.get(PRINCIPAL_SCOPE_KEY)
     if isinstance(known, Principal):
         return known
-    principal = await _authenticate(request)
+    principal = await authenticate(request)
     # The per-principal rate limit, here because this is where every protected route
     # (and every cached read, before its dependencies) learns who is calling: once per
     # request, with no second parse of the credentials.
@@ -140,15 +141,17 @@ async def get_principal(request: Request) -> Principal:
     return principal
 
 
-async def _authenticate(request: Request) -> Principal:
-    headers = request.headers
+async def authenticate(conn: HTTPConnection) -> Principal:
+    """The principal behind the credential headers of a request or a WebSocket
+    handshake (which must be authenticated before it is accepted)."""
+    headers = conn.headers
     authorization = headers.get("authorization")
     scheme, token = get_authorization_scheme_param(authorization)
     if authorization and scheme.lower() == "bearer":
-        return await container_of(request)[BEARER_TOKENS].authenticate(token)
+        return await container_of(conn)[BEARER_TOKENS].authenticate(token)
     api_key = headers.get("x-api-key")
     if api_key:
-        return await container_of(request)[API_KEYS].authenticate(api_key)
+        return await container_of(conn)[API_KEYS].authenticate(api_key)
     if authorization is not None:
         raise InvalidTokenError("Use 'Authorization: Bearer <access token>'.")
     raise MissingCredentialsError
