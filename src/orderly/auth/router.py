@@ -15,6 +15,7 @@ from orderly.auth.schemas import (
     Registration,
     TokenPair,
 )
+from orderly.core.errors import RateLimitedError
 from orderly.core.passwords import PasswordCheckBusyError
 from orderly.core.responses import problems
 from orderly.sessions.exceptions import InvalidRefreshTokenError, RefreshTokenReusedError
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Create a tenant (plan free) and its owner",
-    responses=problems(EmailTakenError, PasswordCheckBusyError),
+    responses=problems(EmailTakenError, PasswordCheckBusyError, RateLimitedError),
 )
 async def register(body: RegisterRequest, auth: AuthPublicService) -> Registration:
     return await auth.register(body)
@@ -38,7 +39,7 @@ async def register(body: RegisterRequest, auth: AuthPublicService) -> Registrati
     summary="Exchange email and password for tokens (OAuth2 password form)",
     description="Under a login storm a login whose password check would wait more than "
     "about a second is refused at once: 503 `PASSWORD_CHECK_BUSY` with `Retry-After`.",
-    responses=problems(InvalidCredentialsError, PasswordCheckBusyError),
+    responses=problems(InvalidCredentialsError, PasswordCheckBusyError, RateLimitedError),
 )
 async def login(form: Annotated[LoginForm, Depends()], auth: AuthPublicService) -> TokenPair:
     return await auth.login(form.username, form.password)

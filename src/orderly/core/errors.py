@@ -9,6 +9,7 @@
     ├── NotFoundError (404 NOT_FOUND; subclasses name the resource: ORDER_NOT_FOUND, …)
     ├── ConflictError (409 CONFLICT)
     ├── PreconditionFailedError (412 PRECONDITION_FAILED)
+    ├── PayloadTooLargeError (413 PAYLOAD_TOO_LARGE)
     ├── ValidationFailedError (422 VALIDATION_ERROR, with field errors)
     ├── BusinessRuleError (422 BUSINESS_RULE_VIOLATION)
     ├── RateLimitedError (429 RATE_LIMITED)
@@ -132,6 +133,14 @@ class PreconditionFailedError(AppError):
     status = 412
     code = "PRECONDITION_FAILED"
     default_detail = "The resource has changed since you last read it (If-Match failed)."
+
+
+class PayloadTooLargeError(AppError):
+    """A request body over ``APP_MAX_BODY_BYTES``, counted while it streams."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    default_detail = "The request body is larger than this service accepts."
 
 
 class ValidationFailedError(AppError):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -16,7 +15,15 @@ from pydantic_core import PydanticCustomError
 from orderly.core.ids import id_check, id_path
 from orderly.core.money import MAX_MAJOR_UNITS, MoneyError, check_amount_format, to_minor
 from orderly.core.money import minor_units as currency_minor_units
-from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.core.schemas import (
+    INT64_MAX,
+    InputSchema,
+    ReadSchema,
+    ShownId,
+    ShownTimestamp,
+    shown_integer,
+    shown_text,
+)
 from orderly.items.exceptions import ItemNotFoundError
 
 MAX_STOCK = 1_000_000_000
@@ -54,6 +61,7 @@ def _currency(value: str) -> str:
 Sku = Annotated[
     str,
     Field(
+        max_length=64,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
         description="Letters, digits, '.', '_' and '-'; 1-64 characters; unique per tenant.",
         examples=["MUG-001"],
@@ -77,7 +85,10 @@ Currency = Annotated[
     Field(min_length=3, max_length=3, description="ISO 4217 code.", examples=["USD"]),
     AfterValidator(_currency),
 ]
-Stock = Annotated[int, Field(ge=0, le=MAX_STOCK, strict=True, examples=[100])]
+Stock = Annotated[
+    int,
+    Field(ge=0, le=MAX_STOCK, strict=True, examples=[100], json_schema_extra={"format": "int32"}),
+]
 
 
 class _PricedInput(InputSchema):
@@ -130,17 +141,21 @@ class ItemUpdate(_PricedInput):
 
 
 class ItemRead(ReadSchema):
-    id: str
-    sku: str
-    name: str
-    description: str | None
-    price: str = Field(description="Decimal string with exactly the currency's decimals.")
-    currency: str
-    stock: int
+    id: ShownId
+    sku: Annotated[str, shown_text(64)]
+    name: Annotated[str, shown_text(200)]
+    description: Annotated[str, shown_text(2000)] | None
+    price: Annotated[str, shown_text(32)] = Field(
+        description="Decimal string with exactly the currency's decimals."
+    )
+    currency: Annotated[str, shown_text(3, minLength=3)]
+    stock: Annotated[int, shown_integer(0, MAX_STOCK)]
     active: bool = Field(description="false once the item is archived (it can't be ordered).")
-    version: int = Field(description="Grows with every change; the ETag is derived from it.")
-    created_at: datetime
-    updated_at: datetime
+    version: Annotated[int, shown_integer(1, INT64_MAX)] = Field(
+        description="Grows with every change; the ETag is derived from it."
+    )
+    created_at: ShownTimestamp
+    updated_at: ShownTimestamp
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
 from orderly.core.identity import Plan
-from orderly.core.schemas import ReadSchema
+from orderly.core.schemas import ReadSchema, ShownId, ShownTimestamp, shown_text
 
 
 class TenantRead(ReadSchema):
-    id: str
-    slug: str
-    name: str
+    id: ShownId
+    slug: Annotated[str, shown_text(63)]
+    name: Annotated[str, shown_text(200)]
     plan: Plan
-    created_at: datetime
+    created_at: ShownTimestamp
