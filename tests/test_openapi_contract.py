@@ -107,7 +107,7 @@ async def test_security_is_documented_exactly_where_credentials_are_required(
 
 
 def _app_with(router: APIRouter, tmp_path: Path) -> FastAPI:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         environment="test",
         secret_key=TEST_SECRET,
