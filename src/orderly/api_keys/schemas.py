@@ -87,7 +87,7 @@ class ApiKeyCreate(InputSchema):
 class ApiKeyRead(ReadSchema):
     id: ShownId
     name: Annotated[str, shown_text(100)]
-    prefix: Annotated[str, shown_text(11)] = Field(
+    prefix: Annotated[str, shown_text(11, pattern="^sk_[A-Za-z0-9_-]{8}$")] = Field(
         description="The first characters of the key, to recognise it."
     )
     scopes: list[Scope] = Field(json_schema_extra={"maxItems": len(Scope)})
@@ -97,6 +97,6 @@ class ApiKeyRead(ReadSchema):
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: Annotated[str, shown_text(64)] = Field(
+    key: Annotated[str, shown_text(64, pattern="^sk_[A-Za-z0-9_-]+$")] = Field(
         description="The raw key. Shown this once; store it now."
     )

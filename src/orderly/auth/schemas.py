@@ -12,6 +12,7 @@ from orderly.users.schemas import EMAIL_MAX, PASSWORD_MAX, Email, FullName, Pass
 
 # The OAuth2 form's fields this API ignores (scope, client credentials): bounded all the same.
 FORM_FIELD_MAX = 200
+JWT_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 
 
 class RegisterRequest(InputSchema):
@@ -58,12 +59,12 @@ class Registration(BaseModel):
 
 
 class TokenPair(BaseModel):
-    access_token: Annotated[str, shown_text(2048)]
+    access_token: Annotated[str, shown_text(2048, pattern=JWT_PATTERN)]
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name
     expires_in: Annotated[int, shown_integer(1, 2**31 - 1)] = Field(
         description="Seconds until the access token expires."
     )
-    refresh_token: Annotated[str, shown_text(200)] = Field(
+    refresh_token: Annotated[str, shown_text(200, pattern="^rt_[A-Za-z0-9_-]+$")] = Field(
         description="Single use: every refresh returns a new one."
     )
 

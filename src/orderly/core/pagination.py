@@ -51,9 +51,10 @@ Cursor = Annotated[
 
 class Page(BaseModel, Generic[T]):
     items: list[T] = Field(json_schema_extra={"maxItems": MAX_LIMIT})
-    next_cursor: Annotated[str, shown_text(MAX_CURSOR_LENGTH)] | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
-    )
+    next_cursor: (
+        Annotated[str, shown_text(MAX_CURSOR_LENGTH, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
+        | None
+    ) = Field(description="Pass as `cursor` to get the next page; null on the last page.")
 
 
 @dataclass(frozen=True, slots=True)

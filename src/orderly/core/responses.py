@@ -48,11 +48,13 @@ _DESCRIPTIONS = {
     404: "Not found (also for resources of other tenants).",
     409: "Conflicts with the current state.",
     412: "`If-Match` does not match the current ETag.",
+    413: "`PAYLOAD_TOO_LARGE`: the request body is longer than the server accepts.",
     422: "Invalid input; `errors` lists each field (`JSON_TOO_DEEP`: a JSON body nested "
     "deeper than 32 levels).",
     429: "Rate limited; see `Retry-After`.",
     431: "`REQUEST_HEADER_FIELDS_TOO_LARGE`: a header line longer than 8 KiB, or request "
     "line and headers longer than 32 KiB (the server closes the connection).",
+    500: "A bug: the problem names no cause (that is in the log, under the request id).",
     502: "An upstream service failed.",
     503: "Temporarily unavailable; see `Retry-After`.",
 }
@@ -183,6 +185,13 @@ def _header(description: str, **schema: Any) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string", **schema}}
 
 
+# Shapes of header values: a list of directives, a list of tokens, and the draft's
+# structured-field lists of quotas (a name, then integer parameters).
+_DIRECTIVES = r"^[A-Za-z-]+(=[0-9]+)?(, *[A-Za-z-]+(=[0-9]+)?)*$"
+_TOKENS = r"^[A-Za-z0-9-]+(, *[A-Za-z0-9-]+)*$"
+_QUOTA = r'"[^"]*"(;[a-z]+=[0-9]+)+'
+_QUOTAS = f"^{_QUOTA}(, *{_QUOTA})*$"
+
 # Response headers as served, by name: routes name them (``with_headers``), rules add
 # the rest (X-Request-ID everywhere, RateLimit on limited routes, Retry-After...).
 HEADERS: dict[str, dict[str, Any]] = {
@@ -192,29 +201,41 @@ HEADERS: dict[str, dict[str, Any]] = {
         maxLength=128,
         pattern=REQUEST_ID_PATTERN,
     ),
-    "ETag": _header("Strong validator of this representation.", maxLength=64),
+    "ETag": _header("Strong validator of this representation.", maxLength=64, pattern='^"[^"]+"$'),
     "Location": _header("The created resource.", maxLength=2048, format="uri-reference"),
-    "Cache-Control": _header("`private, no-cache`: tenant data.", maxLength=100),
-    "Vary": _header("`Authorization, X-API-Key`.", maxLength=100),
+    "Cache-Control": _header(
+        "`private, no-cache`: tenant data.", maxLength=100, pattern=_DIRECTIVES
+    ),
+    "Vary": _header(
+        "`Authorization, X-API-Key` (and `Accept-Encoding` when compressed).",
+        maxLength=100,
+        pattern=_TOKENS,
+    ),
     "X-Idempotent-Replayed": _header(
         "`true` when this is the stored response of an earlier request with the same "
         "`Idempotency-Key`.",
         enum=["true"],
     ),
     "Retry-After": _header("Seconds to wait before retrying.", maxLength=16, pattern="^[0-9]+$"),
-    "WWW-Authenticate": _header("`Bearer`: how to authenticate.", maxLength=200),
+    "WWW-Authenticate": _header(
+        "`Bearer`: how to authenticate.", maxLength=200, pattern="^Bearer( .*)?$"
+    ),
     "RateLimit-Policy": _header(
-        "The quota policies that apply to this request (IETF draft "
-        "`draft-ietf-httpapi-ratelimit-headers`).",
+        'The quotas that apply to this request, e.g. `"principal";q=120;w=60` '
+        "(draft-ietf-httpapi-ratelimit-headers-10).",
         maxLength=256,
+        pattern=_QUOTAS,
     ),
     "RateLimit": _header(
-        "What is left of the quota and when it resets (IETF draft "
-        "`draft-ietf-httpapi-ratelimit-headers`).",
+        "What is left of each quota and when it resets, e.g. "
+        '`"principal";r=117;t=42` (draft-ietf-httpapi-ratelimit-headers-10).',
         maxLength=256,
+        pattern=_QUOTAS,
     ),
     "Access-Control-Allow-Origin": _header(
-        "Present when the request's `Origin` is one of `APP_CORS_ORIGINS`.", maxLength=2048
+        "Present when the request's `Origin` is one of `APP_CORS_ORIGINS`.",
+        maxLength=2048,
+        pattern=r"^(\*|null|[a-z][a-z0-9+.-]*://\S+)$",
     ),
 }
 

@@ -68,5 +68,12 @@ def shown_integer(minimum: int, maximum: int) -> WithJsonSchema:
 ShownId = Annotated[str, shown_text(28, minLength=28, pattern="^[a-z]{3}_[0-9a-hjkmnp-tv-z]{24}$")]
 # RFC 3339 as pydantic writes it: 2026-12-07T19:32:06.123456+00:00 is 32 characters.
 ShownTimestamp = Annotated[datetime, shown_text(32, format="date-time")]
+# Shapes of what the API writes: a decimal amount ("12.50"), an ISO 4217 code, a
+# base64url token and a signed cursor or JWT (dot-separated base64url parts) are
+# patterned where they are declared.
+AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+CURRENCY_PATTERN = "^[A-Z]{3}$"
+ShownAmount = Annotated[str, shown_text(32, pattern=AMOUNT_PATTERN)]
+ShownCurrency = Annotated[str, shown_text(3, minLength=3, pattern=CURRENCY_PATTERN)]
 # The largest signed 64-bit integer: counters and versions stored in BIGINT columns.
 INT64_MAX = 2**63 - 1

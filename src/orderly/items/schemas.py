@@ -19,6 +19,8 @@ from orderly.core.schemas import (
     INT64_MAX,
     InputSchema,
     ReadSchema,
+    ShownAmount,
+    ShownCurrency,
     ShownId,
     ShownTimestamp,
     shown_integer,
@@ -145,10 +147,8 @@ class ItemRead(ReadSchema):
     sku: Annotated[str, shown_text(64)]
     name: Annotated[str, shown_text(200)]
     description: Annotated[str, shown_text(2000)] | None
-    price: Annotated[str, shown_text(32)] = Field(
-        description="Decimal string with exactly the currency's decimals."
-    )
-    currency: Annotated[str, shown_text(3, minLength=3)]
+    price: ShownAmount = Field(description="Decimal string with exactly the currency's decimals.")
+    currency: ShownCurrency
     stock: Annotated[int, shown_integer(0, MAX_STOCK)]
     active: bool = Field(description="false once the item is archived (it can't be ordered).")
     version: Annotated[int, shown_integer(1, INT64_MAX)] = Field(

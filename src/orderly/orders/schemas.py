@@ -8,6 +8,8 @@ from orderly.core.ids import id_check, id_path
 from orderly.core.schemas import (
     InputSchema,
     ReadSchema,
+    ShownAmount,
+    ShownCurrency,
     ShownId,
     ShownTimestamp,
     shown_integer,
@@ -50,17 +52,15 @@ class OrderLineRead(ReadSchema):
     sku: Annotated[str, shown_text(64)]
     name: Annotated[str, shown_text(200)]
     quantity: Annotated[int, shown_integer(1, MAX_QUANTITY_PER_ITEM)]
-    unit_price: Annotated[str, shown_text(32)] = Field(
-        description="Price per unit when the order was placed."
-    )
+    unit_price: ShownAmount = Field(description="Price per unit when the order was placed.")
 
 
 class OrderRead(ReadSchema):
     id: ShownId
     status: OrderStatus
     lines: list[OrderLineRead] = Field(json_schema_extra={"minItems": 1, "maxItems": MAX_LINES})
-    total: Annotated[str, shown_text(32)] = Field(examples=["25.00"])
-    currency: Annotated[str, shown_text(3, minLength=3)] = Field(examples=["USD"])
+    total: ShownAmount = Field(examples=["25.00"])
+    currency: ShownCurrency = Field(examples=["USD"])
     user_id: ShownId | None = Field(description="The user who placed it; null for an API key.")
     api_key_id: ShownId | None = None
     created_at: ShownTimestamp
