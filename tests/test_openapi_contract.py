@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Query
+from pydantic import SecretStr
 
 from orderly.config import Settings
 from orderly.core.errors import RateLimitedError
@@ -98,7 +99,7 @@ async def test_security_is_documented_exactly_where_credentials_are_required(
     for name, operation in operations(document):
         method, path = name.split(" ", 1)
         url = _filled(path, operation.get("parameters", []))
-        body = {} if "requestBody" in operation else None
+        body: dict[str, str] | None = {} if "requestBody" in operation else None
         response = await client.request(method, url, json=body)
         schemes = security_of(document, operation)
         assert (response.status_code == 401) == (schemes is not None), (name, response.text)
@@ -110,7 +111,7 @@ def _app_with(router: APIRouter, tmp_path: Path) -> FastAPI:
     settings = Settings(
         _env_file=None,
         environment="test",
-        secret_key=TEST_SECRET,
+        secret_key=SecretStr(TEST_SECRET),
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}",
     )
     app = create_app(settings)
@@ -157,8 +158,8 @@ def test_the_rules_catch_a_route_that_breaks_them(tmp_path: Path) -> None:
     assert sorted(unbounded_inputs(document)) == [
         "POST /careless query n: integer without minimum, maximum, format int32/int64",
         "POST /careless query q: string without maxLength",
-        "POST /careless query tags: array without maxItems",
         "POST /careless query tags.items: string without maxLength",
+        "POST /careless query tags: array without maxItems",
     ]
     del document["paths"]["/careless"]["post"]["responses"]["422"]
     del document["paths"]["/careless"]["post"]["responses"]["500"]
