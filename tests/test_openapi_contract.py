@@ -69,12 +69,15 @@ async def test_links_lead_from_each_create_to_its_member_operations(
 ) -> None:
     document = await document_of(client)
     assert broken_links(document) == []
-    created = document["paths"]["/api/v1/items"]["post"]["responses"]["201"]
-    targets = {link["operationId"] for link in created["links"].values()}
+    links = document["paths"]["/api/v1/items"]["post"]["responses"]["201"]["links"]
     member = document["paths"]["/api/v1/items/{item_id}"]
-    assert targets == {member[method]["operationId"] for method in ("get", "patch", "delete")}
-    for link in created["links"].values():
+    for method in ("get", "patch", "delete"):
+        link = links[member[method]["operationId"]]
         assert link["parameters"] == {"item_id": "$response.body#/id"}
+    # An item created can be ordered: the order's body names it.
+    order = links[document["paths"]["/api/v1/orders"]["post"]["operationId"]]
+    assert order["requestBody"]["lines"][0]["item_id"] == "$response.body#/id"
+    assert len(links) == 4
 
 
 def _filled(path: str, parameters: list[dict[str, Any]]) -> str:

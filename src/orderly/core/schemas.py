@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
+from orderly.core.money import MINOR_UNITS
+
 
 def no_nul(value: str | None) -> str | None:
     """Text may not hold U+0000: PostgreSQL refuses it in text columns and parameters
@@ -74,6 +76,8 @@ ShownTimestamp = Annotated[datetime, shown_text(32, format="date-time")]
 AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 CURRENCY_PATTERN = "^[A-Z]{3}$"
 ShownAmount = Annotated[str, shown_text(32, pattern=AMOUNT_PATTERN)]
-ShownCurrency = Annotated[str, shown_text(3, minLength=3, pattern=CURRENCY_PATTERN)]
+ShownCurrency = Annotated[
+    str, shown_text(3, minLength=3, pattern=CURRENCY_PATTERN, enum=sorted(MINOR_UNITS))
+]
 # The largest signed 64-bit integer: counters and versions stored in BIGINT columns.
 INT64_MAX = 2**63 - 1

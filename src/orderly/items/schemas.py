@@ -13,7 +13,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from orderly.core.ids import id_check, id_path
-from orderly.core.money import MAX_MAJOR_UNITS, MoneyError, check_amount_format, to_minor
+from orderly.core.money import (
+    MAX_MAJOR_UNITS,
+    MINOR_UNITS,
+    MoneyError,
+    check_amount_format,
+    to_minor,
+)
 from orderly.core.money import minor_units as currency_minor_units
 from orderly.core.schemas import (
     INT64_MAX,
@@ -84,7 +90,13 @@ Price = Annotated[
 ]
 Currency = Annotated[
     str,
-    Field(min_length=3, max_length=3, description="ISO 4217 code.", examples=["USD"]),
+    Field(
+        min_length=3,
+        max_length=3,
+        description="Active ISO 4217 code (any case; stored and shown upper-case).",
+        examples=["USD"],
+        json_schema_extra={"enum": sorted(MINOR_UNITS)},
+    ),
     AfterValidator(_currency),
 ]
 Stock = Annotated[
