@@ -69,10 +69,12 @@ def _currency(value: str) -> str:
 Sku = Annotated[
     str,
     Field(
-        max_length=64,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
         description="Letters, digits, '.', '_' and '-'; 1-64 characters; unique per tenant.",
         examples=["MUG-001"],
+        # What the pattern enforces, stated for clients (a second check would only
+        # change which error a long SKU gets).
+        json_schema_extra={"maxLength": 64},
     ),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Coffee mug"])]
