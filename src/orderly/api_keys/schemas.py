@@ -3,13 +3,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.core.database import utcnow
 from orderly.core.identity import Scope
 from orderly.core.ids import id_check, id_path
-from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.core.schemas import InputSchema, ReadSchema, ShownId, ShownTimestamp, shown_text
 
 ApiKeyId = Annotated[str, id_path("key", "API key"), id_check("key", ApiKeyNotFoundError)]
 
@@ -37,6 +38,21 @@ def _in_future(value: datetime | None) -> datetime | None:
     return value
 
 
+# Scopes may be sent repeated (kept once); more than this many is no honest request.
+MAX_SCOPES_SENT = 4 * len(Scope)
+TIMESTAMP_MAX = 64  # characters of an RFC 3339 date-time as sent; longer is refused
+
+
+def _not_too_long(value: object) -> object:
+    if isinstance(value, str) and len(value) > TIMESTAMP_MAX:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": TIMESTAMP_MAX},
+        )
+    return value
+
+
 def _distinct(scopes: list[Scope]) -> list[Scope]:
     return sorted(set(scopes))
 
@@ -44,9 +60,24 @@ def _distinct(scopes: list[Scope]) -> list[Scope]:
 class ApiKeyCreate(InputSchema):
     name: str = Field(min_length=1, max_length=100, examples=["warehouse sync"])
     scopes: Annotated[list[Scope], AfterValidator(_distinct)] = Field(
-        min_length=1, examples=[["read:items", "write:orders"]]
+        min_length=1,
+        max_length=MAX_SCOPES_SENT,
+        description="Repeats are kept once.",
+        examples=[["read:items", "write:orders"]],
     )
-    expires_at: Annotated[datetime | None, AfterValidator(_in_future)] = Field(
+    expires_at: Annotated[
+        datetime | None,
+        BeforeValidator(_not_too_long),
+        AfterValidator(_in_future),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "format": "date-time", "maxLength": TIMESTAMP_MAX},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(
         default=None,
         description="When the key stops working: in the future, at most ten "
         "years ahead, with a timezone. Omitted: never.",
@@ -54,14 +85,18 @@ class ApiKeyCreate(InputSchema):
 
 
 class ApiKeyRead(ReadSchema):
-    id: str
-    name: str
-    prefix: str = Field(description="The first characters of the key, to recognise it.")
-    scopes: list[Scope]
-    expires_at: datetime | None
-    created_at: datetime
-    last_used_at: datetime | None
+    id: ShownId
+    name: Annotated[str, shown_text(100)]
+    prefix: Annotated[str, shown_text(11, pattern="^sk_[A-Za-z0-9_-]{8}$")] = Field(
+        description="The first characters of the key, to recognise it."
+    )
+    scopes: list[Scope] = Field(json_schema_extra={"maxItems": len(Scope)})
+    expires_at: ShownTimestamp | None
+    created_at: ShownTimestamp
+    last_used_at: ShownTimestamp | None
 
 
 class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="The raw key. Shown this once; store it now.")
+    key: Annotated[str, shown_text(64, pattern="^sk_[A-Za-z0-9_-]+$")] = Field(
+        description="The raw key. Shown this once; store it now."
+    )

@@ -9,13 +9,12 @@ from orderly import __version__
 from orderly.app.docs import mount_docs
 from orderly.app.lifespan import lifespan
 from orderly.app.middleware import add_middleware
-from orderly.app.openapi import CONTACT, DESCRIPTION, LICENSE, TAGS, document_security
+from orderly.app.openapi import CONTACT, DESCRIPTION, LICENSE, TAGS, document_api
 from orderly.app.routers import include_routers
 from orderly.config import Settings, load_settings
 from orderly.core.cached_reads import check_cached_routes
 from orderly.core.logging import configure_logging
 from orderly.core.problems import register_exception_handlers
-from orderly.core.responses import document_problems
 from orderly.idempotency import handlers as idempotency_handlers
 
 logger = structlog.get_logger("orderly")
@@ -53,8 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     idempotency_handlers.register(app)
     include_routers(app)
     check_cached_routes(app)
-    document_security(app)
-    document_problems(app)
+    document_api(app)
     if docs_enabled:
         mount_docs(app, openapi_url=OPENAPI_URL)
     add_middleware(app, settings)

@@ -6,9 +6,13 @@ from fastapi import Form
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from orderly.core.schemas import InputSchema, NoNul
+from orderly.core.schemas import InputSchema, NoNul, shown_integer, shown_text
 from orderly.tenants.schemas import TenantRead
-from orderly.users.schemas import Email, FullName, Password, UserRead
+from orderly.users.schemas import EMAIL_MAX, PASSWORD_MAX, Email, FullName, Password, UserRead
+
+# The OAuth2 form's fields this API ignores (scope, client credentials): bounded all the same.
+FORM_FIELD_MAX = 200
+JWT_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 
 
 class RegisterRequest(InputSchema):
@@ -26,13 +30,17 @@ class LoginForm(OAuth2PasswordRequestForm):
     def __init__(
         self,
         *,
-        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
-        username: Annotated[str, Form(), NoNul],
-        password: Annotated[str, Form(json_schema_extra={"format": "password"}), NoNul],
-        scope: Annotated[str, Form(), NoNul] = "",
-        client_id: Annotated[str | None, Form(), NoNul] = None,
+        grant_type: Annotated[str | None, Form(pattern="^password$", max_length=8)] = None,
+        username: Annotated[str, Form(max_length=EMAIL_MAX), NoNul],
+        password: Annotated[
+            str, Form(max_length=PASSWORD_MAX, json_schema_extra={"format": "password"}), NoNul
+        ],
+        scope: Annotated[str, Form(max_length=FORM_FIELD_MAX), NoNul] = "",
+        client_id: Annotated[str | None, Form(max_length=FORM_FIELD_MAX), NoNul] = None,
         client_secret: Annotated[
-            str | None, Form(json_schema_extra={"format": "password"}), NoNul
+            str | None,
+            Form(max_length=FORM_FIELD_MAX, json_schema_extra={"format": "password"}),
+            NoNul,
         ] = None,
     ) -> None:
         super().__init__(
@@ -51,10 +59,14 @@ class Registration(BaseModel):
 
 
 class TokenPair(BaseModel):
-    access_token: str
+    access_token: Annotated[str, shown_text(2048, pattern=JWT_PATTERN)]
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name
-    expires_in: int = Field(description="Seconds until the access token expires.")
-    refresh_token: str = Field(description="Single use: every refresh returns a new one.")
+    expires_in: Annotated[int, shown_integer(1, 2**31 - 1)] = Field(
+        description="Seconds until the access token expires."
+    )
+    refresh_token: Annotated[str, shown_text(200, pattern="^rt_[A-Za-z0-9_-]+$")] = Field(
+        description="Single use: every refresh returns a new one."
+    )
 
 
 class RefreshRequest(InputSchema):

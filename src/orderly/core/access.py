@@ -39,9 +39,17 @@ from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import HTTPConnection
 
 from orderly.core.container import Key, container_of
-from orderly.core.errors import ForbiddenError, InsufficientScopeError, UnauthorizedError
+from orderly.core.database_errors import DatabaseUnavailableError
+from orderly.core.errors import (
+    ForbiddenError,
+    InsufficientScopeError,
+    RateLimitedError,
+    UnauthorizedError,
+)
 from orderly.core.identity import Principal, Role, Scope
+from orderly.core.kvstore.base import StoreUnavailableError
 from orderly.core.ratelimit import PRINCIPAL_LIMITS, RateLimitExceededError, admit
+from orderly.core.responses import declare
 
 
 class MissingCredentialsError(UnauthorizedError):
@@ -106,9 +114,13 @@ API_KEYS: Key[Authenticator] = Key("access.api_keys")
 
 bearer_scheme = OAuth2PasswordBearer(
     tokenUrl="/api/v1/auth/login",
+    refreshUrl="/api/v1/auth/refresh",
     auto_error=False,
     scheme_name="Bearer",
-    description="Access token from `POST /api/v1/auth/login`.",
+    description="Access token (a JWT) from `POST /api/v1/auth/login`, short-lived and "
+    "renewed with the single-use refresh token. Verified as RFC8725 advises: only the "
+    "configured algorithm is accepted (never `none`), the claims are required and typed, "
+    "and a token lives no longer than the configured lifetime, whatever its `exp` says.",
 )
 api_key_scheme = APIKeyHeader(
     name="X-API-Key",
@@ -156,6 +168,17 @@ async def authenticate(conn: HTTPConnection) -> Principal:
         raise InvalidTokenError("Use 'Authorization: Bearer <access token>'.")
     raise MissingCredentialsError
 
+
+# Every authenticated request can fail here: credentials (401), the API-key lookup
+# (database) and the revocation check (the shared store, failing closed), and is rate
+# limited per principal by plan (SPEC "Plans and traffic protection").
+declare(
+    get_principal,
+    *AUTHENTICATION_ERRORS,
+    DatabaseUnavailableError,
+    StoreUnavailableError,
+    RateLimitedError,
+)
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 PrincipalGuard = Callable[[Principal], Awaitable[Principal]]

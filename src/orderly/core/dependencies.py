@@ -22,8 +22,9 @@ from fastapi import Depends, Request, Response
 
 from orderly.core.access import authorize, guard_of
 from orderly.core.container import Container, Key, container_of
+from orderly.core.database_errors import DatabaseUnavailableError
 from orderly.core.identity import Principal
-from orderly.core.responses import TENANT_DATA_HEADERS
+from orderly.core.responses import TENANT_DATA_HEADERS, declare
 from orderly.core.unit_of_work import UnitOfWork, unit_of_work
 
 T = TypeVar("T")
@@ -42,6 +43,7 @@ def service(factory: Callable[[UnitOfWork, Container], T], access: object = None
             yield factory(uow, container)
 
     open_service.__name__ = f"open_{getattr(factory, '__name__', 'service')}"
+    declare(open_service, DatabaseUnavailableError)
     return Depends(open_service, scope="function")
 
 
@@ -53,6 +55,7 @@ def reader(factory: Callable[[Principal, Container], T], access: object) -> Any:
         return factory(await authorize(request, guard), container_of(request))
 
     build_reader.__name__ = f"build_{getattr(factory, '__name__', 'reader')}"
+    declare(build_reader, DatabaseUnavailableError)
     return Depends(build_reader)
 
 
@@ -71,3 +74,6 @@ def part(key: Key[T]) -> Any:
 async def tenant_data_headers(response: Response) -> None:
     """Tenant data is private to the credential that fetched it (see TENANT_DATA_HEADERS)."""
     response.headers.update(TENANT_DATA_HEADERS)
+
+
+declare(tenant_data_headers, success_headers=tuple(TENANT_DATA_HEADERS))

@@ -23,23 +23,38 @@ from pydantic import BaseModel, Field
 
 from orderly.core.container import Key
 from orderly.core.errors import FieldError, ValidationFailedError
+from orderly.core.schemas import shown_text
 
 T = TypeVar("T")
 
 MAX_LIMIT = 100
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1-100).", examples=[20])]
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_LIMIT,
+        description="Page size (1-100).",
+        examples=[20],
+        json_schema_extra={"format": "int32"},
+    ),
+]
+MAX_CURSOR_LENGTH = 512
 Cursor = Annotated[
     str | None,
-    Query(max_length=512, description="`next_cursor` of the previous page; omit for the first."),
+    Query(
+        max_length=MAX_CURSOR_LENGTH,
+        description="`next_cursor` of the previous page; omit for the first.",
+    ),
 ]
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page."
-    )
+    items: list[T] = Field(json_schema_extra={"maxItems": MAX_LIMIT})
+    next_cursor: (
+        Annotated[str, shown_text(MAX_CURSOR_LENGTH, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
+        | None
+    ) = Field(description="Pass as `cursor` to get the next page; null on the last page.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,11 @@ from orderly.core.ids import UNKNOWN_ID
 from orderly.core.tracebacks import exception_message
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Bounds of what a problem carries (documented in the Problem schema): a detail may
+# quote a client's input, and a request may fail validation in many places at once.
+MAX_DETAIL = 2000
+MAX_FIELD_ERRORS = 100
+MAX_FIELD_TEXT = 500
 
 logger = structlog.get_logger("orderly.errors")
 
@@ -56,17 +61,28 @@ def problem_body(
         "type": "about:blank",
         "title": status_title(status),
         "status": status,
-        "detail": detail,
+        "detail": _bounded(detail, MAX_DETAIL),
         "code": code,
         "instance": instance,
         "request_id": request_id_var.get(),
     }
     if errors:
-        body["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
+        body["errors"] = [
+            {
+                "field": _bounded(e.field, MAX_FIELD_TEXT),
+                "message": _bounded(e.message, MAX_FIELD_TEXT),
+                "code": e.code,
+            }
+            for e in errors[:MAX_FIELD_ERRORS]
+        ]
     if extensions:
         # Extension members never replace a standard one.
         body.update((k, v) for k, v in extensions.items() if k not in body)
     return body
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def problem_response(

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
+
+from orderly.core.money import MINOR_UNITS
 
 
 def no_nul(value: str | None) -> str | None:
@@ -44,3 +49,35 @@ class ReadSchema(BaseModel):
     """Response bodies, built from ORM rows."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+# Bounds of response fields, for clients and contract testers (SPEC "Errors": bounds on
+# every field). Documentation only: each value was bounded where it was written (input
+# validation, id and token generators), so the way out checks nothing twice.
+def shown_text(max_length: int, **schema: object) -> WithJsonSchema:
+    """A served string of at most ``max_length`` characters."""
+    return WithJsonSchema({"type": "string", "maxLength": max_length, **schema})
+
+
+def shown_integer(minimum: int, maximum: int) -> WithJsonSchema:
+    fmt = "int32" if minimum >= -(2**31) and maximum < 2**31 else "int64"
+    return WithJsonSchema(
+        {"type": "integer", "format": fmt, "minimum": minimum, "maximum": maximum}
+    )
+
+
+# ``<prefix>_`` + 24 characters of base32 (core.database.new_id).
+ShownId = Annotated[str, shown_text(28, minLength=28, pattern="^[a-z]{3}_[0-9a-hjkmnp-tv-z]{24}$")]
+# RFC 3339 as pydantic writes it: 2026-12-07T19:32:06.123456+00:00 is 32 characters.
+ShownTimestamp = Annotated[datetime, shown_text(32, format="date-time")]
+# Shapes of what the API writes: a decimal amount ("12.50"), an ISO 4217 code, a
+# base64url token and a signed cursor or JWT (dot-separated base64url parts) are
+# patterned where they are declared.
+AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+CURRENCY_PATTERN = "^[A-Z]{3}$"
+ShownAmount = Annotated[str, shown_text(32, pattern=AMOUNT_PATTERN)]
+ShownCurrency = Annotated[
+    str, shown_text(3, minLength=3, pattern=CURRENCY_PATTERN, enum=sorted(MINOR_UNITS))
+]
+# The largest signed 64-bit integer: counters and versions stored in BIGINT columns.
+INT64_MAX = 2**63 - 1

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from orderly.core.dependencies import part
 from orderly.core.responses import problems
+from orderly.core.schemas import shown_text
 from orderly.health.exceptions import DependencyUnavailableError
 from orderly.health.service import READINESS, ReadinessCheck
 
@@ -23,7 +24,10 @@ class Liveness(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
-    checks: dict[str, Literal["ok"]]
+    # One entry per dependency: the database, and Redis when configured.
+    checks: dict[Annotated[str, shown_text(32)], Literal["ok"]] = Field(
+        json_schema_extra={"maxProperties": 2}
+    )
 
 
 @router.get("/live", summary="The process is up", response_model=Liveness)

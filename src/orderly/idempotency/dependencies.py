@@ -14,7 +14,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from orderly.core.access import CurrentPrincipal
 from orderly.core.container import container_of
-from orderly.idempotency.exceptions import IdempotencyKeyInvalidError
+from orderly.core.responses import declare
+from orderly.idempotency.exceptions import (
+    IDEMPOTENCY_ERRORS,
+    IdempotencyKeyInvalidError,
+    IdempotencyUnavailableError,
+)
 from orderly.idempotency.middleware import claim_slot
 from orderly.idempotency.repository import IDEMPOTENCY_RECORDS
 from orderly.idempotency.service import (
@@ -47,6 +52,22 @@ async def idempotency_guard(request: Request, principal: CurrentPrincipal) -> No
     slot.claim = await claim(repository, stored_under, request_fingerprint)
 
 
+declare(
+    idempotency_guard,
+    *IDEMPOTENCY_ERRORS,
+    IdempotencyUnavailableError,
+    success_headers=("X-Idempotent-Replayed",),
+    parameters=(
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": False,
+            "description": "Makes a retry safe: the first completed response is kept 24 h "
+            'and replayed for the same key and body (SPEC "Idempotency").',
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        },
+    ),
+)
 IDEMPOTENT = Depends(idempotency_guard)
 
 

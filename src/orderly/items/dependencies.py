@@ -23,13 +23,22 @@ ItemsWriteService = Annotated[ItemService, service(ItemService, ItemsWrite)]
 # A catalog page needs no unit of work (see ItemListing).
 ItemsReadListing = Annotated[ItemListing, reader(ItemListing, ItemsRead)]
 
+# A header line is at most 8 KiB (core/http_protocol.py): the bound refuses nothing the
+# server would otherwise read, and tells clients and contract testers where it lies.
+MAX_CONDITION_LENGTH = 8 * 1024
 IfNoneMatch = Annotated[
     str | None,
-    Header(description="ETags of copies the client holds (or `*`): 304 if one is current."),
+    Header(
+        max_length=MAX_CONDITION_LENGTH,
+        description="ETags of copies the client holds (or `*`): 304 if one is current.",
+    ),
 ]
 IfMatch = Annotated[
     str | None,
-    Header(description="The ETag the change is based on: 412 if the item changed since."),
+    Header(
+        max_length=MAX_CONDITION_LENGTH,
+        description="The ETag the change is based on: 412 if the item changed since.",
+    ),
 ]
 
 _may_read_items = guard_of(ItemsRead)

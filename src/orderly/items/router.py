@@ -11,7 +11,7 @@ from orderly.core.container import container_of
 from orderly.core.errors import InsufficientScopeError, PreconditionFailedError
 from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
 from orderly.core.response_cache import RESPONSE_CACHE, CachedBody
-from orderly.core.responses import NOT_MODIFIED, problems
+from orderly.core.responses import NOT_MODIFIED, problems, with_headers
 from orderly.core.schemas import NoNul
 from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
@@ -56,9 +56,8 @@ def _tagged(response: Response, item: Item) -> ItemRead:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Add an item to the catalog",
-    responses=problems(
-        *SCOPE_GUARD_ERRORS, SkuConflictError, PlanLimitReachedError, *IDEMPOTENCY_ERRORS
-    ),
+    responses=with_headers(201, "ETag", "Location")
+    | problems(*SCOPE_GUARD_ERRORS, SkuConflictError, PlanLimitReachedError, *IDEMPOTENCY_ERRORS),
     dependencies=[IDEMPOTENT],
 )
 async def create_item(
@@ -99,7 +98,9 @@ async def list_items(
     "/{item_id}",
     summary="One item (conditional with If-None-Match)",
     response_model=ItemRead,
-    responses=NOT_MODIFIED | problems(InsufficientScopeError, ItemNotFoundError),
+    responses=with_headers(200, "ETag")
+    | NOT_MODIFIED
+    | problems(InsufficientScopeError, ItemNotFoundError),
 )
 async def get_item(
     item_id: ItemId, items: ItemsReadService, request: Request, if_none_match: IfNoneMatch = None
@@ -120,7 +121,8 @@ async def get_item(
     summary="Change an item (conditional with If-Match)",
     description="Only the fields sent change. A new `currency` re-expresses the current "
     "price unless a `price` is sent too. A stale `If-Match` changes nothing (412).",
-    responses=problems(
+    responses=with_headers(200, "ETag")
+    | problems(
         *SCOPE_GUARD_ERRORS,
         ItemNotFoundError,
         SkuConflictError,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -14,9 +13,25 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from orderly.core.ids import id_check, id_path
-from orderly.core.money import MAX_MAJOR_UNITS, MoneyError, check_amount_format, to_minor
+from orderly.core.money import (
+    MAX_MAJOR_UNITS,
+    MINOR_UNITS,
+    MoneyError,
+    check_amount_format,
+    to_minor,
+)
 from orderly.core.money import minor_units as currency_minor_units
-from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.core.schemas import (
+    INT64_MAX,
+    InputSchema,
+    ReadSchema,
+    ShownAmount,
+    ShownCurrency,
+    ShownId,
+    ShownTimestamp,
+    shown_integer,
+    shown_text,
+)
 from orderly.items.exceptions import ItemNotFoundError
 
 MAX_STOCK = 1_000_000_000
@@ -57,6 +72,9 @@ Sku = Annotated[
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
         description="Letters, digits, '.', '_' and '-'; 1-64 characters; unique per tenant.",
         examples=["MUG-001"],
+        # What the pattern enforces, stated for clients (a second check would only
+        # change which error a long SKU gets).
+        json_schema_extra={"maxLength": 64},
     ),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Coffee mug"])]
@@ -74,10 +92,19 @@ Price = Annotated[
 ]
 Currency = Annotated[
     str,
-    Field(min_length=3, max_length=3, description="ISO 4217 code.", examples=["USD"]),
+    Field(
+        min_length=3,
+        max_length=3,
+        description="Active ISO 4217 code (any case; stored and shown upper-case).",
+        examples=["USD"],
+        json_schema_extra={"enum": sorted(MINOR_UNITS)},
+    ),
     AfterValidator(_currency),
 ]
-Stock = Annotated[int, Field(ge=0, le=MAX_STOCK, strict=True, examples=[100])]
+Stock = Annotated[
+    int,
+    Field(ge=0, le=MAX_STOCK, strict=True, examples=[100], json_schema_extra={"format": "int32"}),
+]
 
 
 class _PricedInput(InputSchema):
@@ -130,17 +157,19 @@ class ItemUpdate(_PricedInput):
 
 
 class ItemRead(ReadSchema):
-    id: str
-    sku: str
-    name: str
-    description: str | None
-    price: str = Field(description="Decimal string with exactly the currency's decimals.")
-    currency: str
-    stock: int
+    id: ShownId
+    sku: Annotated[str, shown_text(64)]
+    name: Annotated[str, shown_text(200)]
+    description: Annotated[str, shown_text(2000)] | None
+    price: ShownAmount = Field(description="Decimal string with exactly the currency's decimals.")
+    currency: ShownCurrency
+    stock: Annotated[int, shown_integer(0, MAX_STOCK)]
     active: bool = Field(description="false once the item is archived (it can't be ordered).")
-    version: int = Field(description="Grows with every change; the ETag is derived from it.")
-    created_at: datetime
-    updated_at: datetime
+    version: Annotated[int, shown_integer(1, INT64_MAX)] = Field(
+        description="Grows with every change; the ETag is derived from it."
+    )
+    created_at: ShownTimestamp
+    updated_at: ShownTimestamp
 
 
 @dataclass(frozen=True, slots=True)

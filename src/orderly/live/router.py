@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, WebSocket, status
+from pydantic import Field
 from sse_starlette import EventSourceResponse
 
 from orderly.core.container import container_of
@@ -30,7 +31,12 @@ socket_router = APIRouter(tags=["events"])
 
 After = Annotated[
     int,
-    Query(ge=0, le=MAX_SEQ, description="Events with a greater `seq` (0: the oldest kept)."),
+    Query(
+        ge=0,
+        le=MAX_SEQ,
+        description="Events with a greater `seq` (0: the oldest kept).",
+        json_schema_extra={"format": "int64"},
+    ),
 ]
 TypeFilter = Annotated[
     str | None,
@@ -74,7 +80,8 @@ SSE_RESPONSE: Responses = {
     200: {
         "description": "`text/event-stream`: `id:` the seq, `event:` the type, `data:` the "
         "event object; a comment heartbeat every 15 s.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        # No schema: a stream of frames without end, described above.
+        "content": {"text/event-stream": {}},
     }
 }
 
@@ -91,7 +98,8 @@ SSE_RESPONSE: Responses = {
 async def stream_events(
     streams: Streams,
     after: Annotated[
-        int | None, Query(ge=0, le=MAX_SEQ, description="Resume after this seq.")
+        Annotated[int, Field(ge=0, le=MAX_SEQ, json_schema_extra={"format": "int64"})] | None,
+        Query(description="Resume after this seq."),
     ] = None,
     type_filter: TypeFilter = None,
     last_event_id: LastEventId = None,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from orderly.core.errors import InsufficientScopeError
 from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
-from orderly.core.responses import problems
+from orderly.core.responses import problems, with_headers
 from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
 from orderly.orders.dependencies import OrdersReadService, OrdersWriteService
@@ -33,7 +33,8 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     "of an item per order (422 `BUSINESS_RULE_MAX_ORDER_QUANTITY`); unknown or archived "
     "items and mixed currencies are 422 naming the line; not enough stock is 409 "
     "`INSUFFICIENT_STOCK` naming the item. In every such case nothing is reserved.",
-    responses=problems(
+    responses=with_headers(201, "Location")
+    | problems(
         InsufficientScopeError,
         InsufficientStockError,
         MaxOrderQuantityError,

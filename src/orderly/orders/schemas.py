@@ -1,12 +1,20 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
 
 from orderly.core.ids import id_check, id_path
-from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.core.schemas import (
+    InputSchema,
+    ReadSchema,
+    ShownAmount,
+    ShownCurrency,
+    ShownId,
+    ShownTimestamp,
+    shown_integer,
+    shown_text,
+)
 from orderly.orders.exceptions import OrderNotFoundError
 from orderly.orders.states import OrderStatus
 
@@ -25,7 +33,7 @@ class OrderLineCreate(InputSchema):
         ge=1,
         strict=True,
         examples=[2],
-        json_schema_extra={"maximum": MAX_QUANTITY_PER_ITEM},
+        json_schema_extra={"maximum": MAX_QUANTITY_PER_ITEM, "format": "int32"},
         description=f"1-{MAX_QUANTITY_PER_ITEM}; more of one item in an order is 422 "
         "`BUSINESS_RULE_MAX_ORDER_QUANTITY`.",
     )
@@ -40,20 +48,20 @@ class OrderCreate(InputSchema):
 
 
 class OrderLineRead(ReadSchema):
-    item_id: str
-    sku: str
-    name: str
-    quantity: int
-    unit_price: str = Field(description="Price per unit when the order was placed.")
+    item_id: ShownId
+    sku: Annotated[str, shown_text(64)]
+    name: Annotated[str, shown_text(200)]
+    quantity: Annotated[int, shown_integer(1, MAX_QUANTITY_PER_ITEM)]
+    unit_price: ShownAmount = Field(description="Price per unit when the order was placed.")
 
 
 class OrderRead(ReadSchema):
-    id: str
+    id: ShownId
     status: OrderStatus
-    lines: list[OrderLineRead]
-    total: str = Field(examples=["25.00"])
-    currency: str = Field(examples=["USD"])
-    user_id: str | None = Field(description="The user who placed it; null for an API key.")
-    api_key_id: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    lines: list[OrderLineRead] = Field(json_schema_extra={"minItems": 1, "maxItems": MAX_LINES})
+    total: ShownAmount = Field(examples=["25.00"])
+    currency: ShownCurrency = Field(examples=["USD"])
+    user_id: ShownId | None = Field(description="The user who placed it; null for an API key.")
+    api_key_id: ShownId | None = None
+    created_at: ShownTimestamp
+    updated_at: ShownTimestamp

@@ -1,28 +1,39 @@
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from orderly.core.identity import Plan
-from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.core.schemas import (
+    InputSchema,
+    ReadSchema,
+    ShownId,
+    ShownTimestamp,
+    shown_integer,
+    shown_text,
+)
 
 
 class TenantRead(ReadSchema):
-    id: str
-    slug: str
-    name: str
+    id: ShownId
+    slug: Annotated[str, shown_text(63)]
+    name: Annotated[str, shown_text(200)]
     plan: Plan
-    created_at: datetime
+    created_at: ShownTimestamp
+
+
+Limit = Annotated[int, shown_integer(0, 2**63 - 1)] | None
+Usage = Annotated[int, shown_integer(0, 2**63 - 1)]
 
 
 class TenantLimits(BaseModel):
     """The plan's limits; null is unlimited."""
 
-    requests_per_minute: int | None
-    items: int | None
-    api_keys: int | None
-    webhook_endpoints: int | None
+    requests_per_minute: Limit
+    items: Limit
+    api_keys: Limit
+    webhook_endpoints: Limit
     exports: bool
     graphql_mutations: bool
 
@@ -30,9 +41,9 @@ class TenantLimits(BaseModel):
 class TenantUsage(BaseModel):
     """What the tenant holds of each counted limit now."""
 
-    items: int
-    api_keys: int
-    webhook_endpoints: int
+    items: Usage
+    api_keys: Usage
+    webhook_endpoints: Usage
 
 
 class TenantDetails(TenantRead):
@@ -51,6 +62,6 @@ class PlanChange(InputSchema):
 class PlanChanged(BaseModel):
     """The ``tenant.plan_changed`` event's data."""
 
-    id: str
+    id: ShownId
     plan: Plan
     previous_plan: Plan

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field
@@ -8,7 +7,7 @@ from pydantic_core import PydanticCustomError
 
 from orderly.core.identity import Role
 from orderly.core.ids import id_check, id_path
-from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.core.schemas import InputSchema, ReadSchema, ShownId, ShownTimestamp, shown_text
 from orderly.users.exceptions import UserNotFoundError
 
 PASSWORD_MIN = 8
@@ -66,11 +65,11 @@ class UserUpdate(InputSchema):
 
 
 class UserRead(ReadSchema):
-    id: str
-    tenant_id: str
-    email: str
-    full_name: str
+    id: ShownId
+    tenant_id: ShownId
+    email: Annotated[str, shown_text(EMAIL_MAX, format="email")]
+    full_name: Annotated[str, shown_text(200)]
     role: Role
     is_active: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: ShownTimestamp
+    updated_at: ShownTimestamp

@@ -3,11 +3,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from orderly.core.ids import id_check, id_path
-from orderly.core.schemas import InputSchema, ReadSchema
+from orderly.core.schemas import (
+    InputSchema,
+    ReadSchema,
+    ShownId,
+    ShownTimestamp,
+    shown_integer,
+    shown_text,
+)
 from orderly.webhooks.exceptions import DeliveryNotFoundError, WebhookNotFoundError
 from orderly.webhooks.models import URL_LENGTH
 
@@ -75,33 +82,41 @@ class WebhookUpdate(InputSchema):
         return value
 
 
+ShownSecret = Annotated[str, shown_text(64, pattern="^whsec_[A-Za-z0-9+/=]+$")]
+ShownCount = Annotated[int, shown_integer(0, 2**31 - 1)]
+
+
 class WebhookRead(ReadSchema):
-    id: str
-    url: str
-    description: str | None
-    event_types: list[str]
+    id: ShownId
+    url: Annotated[str, shown_text(URL_LENGTH)]
+    description: Annotated[str, shown_text(500)] | None
+    event_types: Annotated[list[Annotated[str, shown_text(64)]], Field(max_length=MAX_EVENT_TYPES)]
     enabled: bool
-    disabled_reason: str | None = Field(description="Why it was disabled automatically.")
-    previous_secret_expires_at: datetime | None = Field(
+    disabled_reason: Annotated[str, shown_text(200)] | None = Field(
+        description="Why it was disabled automatically."
+    )
+    previous_secret_expires_at: ShownTimestamp | None = Field(
         description="Until then, deliveries are signed with the previous secret too."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: ShownTimestamp
+    updated_at: ShownTimestamp
 
 
 class WebhookCreated(WebhookRead):
-    secret: str = Field(description="The signing secret (`whsec_...`). Shown this once.")
+    secret: ShownSecret = Field(description="The signing secret (`whsec_...`). Shown this once.")
 
 
 class WebhookSecret(ReadSchema):
-    secret: str = Field(description="The new signing secret (`whsec_...`). Shown this once.")
-    previous_secret_expires_at: datetime = Field(
+    secret: ShownSecret = Field(
+        description="The new signing secret (`whsec_...`). Shown this once."
+    )
+    previous_secret_expires_at: ShownTimestamp = Field(
         description="Until then, every delivery carries both signatures."
     )
 
 
 class WebhookTestQueued(ReadSchema):
-    endpoint_id: str
+    endpoint_id: ShownId
     event_type: Literal["webhook.test"] = "webhook.test"
 
 
@@ -113,21 +128,23 @@ class WebhookTestData(InputSchema):
 
 
 class AttemptRead(ReadSchema):
-    at: datetime
-    response_status: int | None = Field(description="The receiver's HTTP status, if it answered.")
-    duration_ms: int
-    error: str | None
+    at: ShownTimestamp
+    response_status: Annotated[int, shown_integer(100, 599)] | None = Field(
+        description="The receiver's HTTP status, if it answered."
+    )
+    duration_ms: ShownCount
+    error: Annotated[str, shown_text(500)] | None
 
 
 class DeliveryRead(ReadSchema):
-    id: str
-    event_id: str = Field(description="Also the `webhook-id` header of every attempt.")
-    event_type: str
+    id: ShownId
+    event_id: ShownId = Field(description="Also the `webhook-id` header of every attempt.")
+    event_type: Annotated[str, shown_text(64)]
     status: DeliveryStatus
-    attempts: int
+    attempts: ShownCount
     last_attempt: AttemptRead | None
-    next_attempt_at: datetime | None
-    created_at: datetime
+    next_attempt_at: ShownTimestamp | None
+    created_at: ShownTimestamp
 
 
 def _aware(value: datetime) -> datetime:
@@ -136,11 +153,27 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+SINCE_MAX = 64  # characters of an RFC 3339 date-time as sent; longer is refused
+
+
+def _not_too_long(value: object) -> object:
+    if isinstance(value, str) and len(value) > SINCE_MAX:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": SINCE_MAX},
+        )
+    return value
+
+
 class RecoverRequest(InputSchema):
-    since: Annotated[datetime, AfterValidator(_aware)] = Field(
-        description="Failed deliveries created at or after this time are queued again."
-    )
+    since: Annotated[
+        datetime,
+        BeforeValidator(_not_too_long),
+        AfterValidator(_aware),
+        WithJsonSchema({"type": "string", "format": "date-time", "maxLength": SINCE_MAX}),
+    ] = Field(description="Failed deliveries created at or after this time are queued again.")
 
 
 class RecoverQueued(ReadSchema):
-    count: int = Field(description="How many failed deliveries were queued again.")
+    count: ShownCount = Field(description="How many failed deliveries were queued again.")

@@ -1,14 +1,18 @@
-"""OpenAPI metadata: what clients read first."""
+"""The OpenAPI document: its metadata (what clients read first), and the rules that
+make every operation tell the truth, generated from the code of each route
+(``document_api``; tests/test_openapi_contract.py walks the result)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.encoders import jsonable_encoder
-from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
-from orderly.core.access import SECURITY_SCHEMES, get_principal
+from orderly.app.openapi.errors import add_errors
+from orderly.app.openapi.headers import add_headers
+from orderly.app.openapi.links import add_links
+from orderly.app.openapi.routes import documented_routes
+from orderly.app.openapi.security import add_security
 
 DESCRIPTION = """
 Orderly is a multi-tenant order-management API: a catalog of items with stock,
@@ -42,40 +46,32 @@ TAGS: list[dict[str, Any]] = [
 
 CONTACT = {"name": "Orderly maintainers", "email": "maintainers@orderly.dev"}
 LICENSE = {"name": "MIT", "identifier": "MIT"}
+# Relative: the document is served by the deployment it describes, whatever its host.
+SERVERS: list[dict[str, Any]] = [
+    {
+        "url": "/",
+        "description": "The deployment serving this document (local, staging or "
+        "production alike).",
+        "x-internal": False,
+    }
+]
 
 
-def document_security(app: FastAPI) -> None:
-    """Name the accepted credentials on every operation that requires them.
-
-    FastAPI documents security from security-scheme *dependencies*; ``get_principal``
-    reads the headers itself (two dependency nodes fewer on every request, see
-    ``orderly.core.access``), so the schemes are added to the schema here, on
-    exactly the routes that depend on ``get_principal``: the same document as before.
-    """
+def document_api(app: FastAPI) -> None:
+    """Build the document once from the routes, then apply the rules that make it tell
+    the truth (each module says what it adds): security, errors, headers, links."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
-        alternatives: list[dict[str, list[str]]] = [
-            {scheme.scheme_name: []} for scheme in SECURITY_SCHEMES
-        ]
-        # Included routers are resolved lazily (FastAPI 0.16x): walk the effective routes.
-        for route in iter_route_contexts(app.routes):
-            if isinstance(route.original_route, APIRoute) and _authenticated(route):
-                operations = schema["paths"][route.path_format]
-                for method in route.methods or ():
-                    operations[method.lower()]["security"] = alternatives
-        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
-        for scheme in SECURITY_SCHEMES:
-            schemes[scheme.scheme_name] = jsonable_encoder(
-                scheme.model, by_alias=True, exclude_none=True
-            )
+        routes = list(documented_routes(app, schema))
+        add_security(schema, routes)
+        add_errors(schema, routes)
+        add_headers(routes)
+        add_links(routes)
+        schema["servers"] = SERVERS
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _authenticated(route: RouteContext) -> bool:
-    return any(dep.dependency is get_principal for dep in route.dependencies)
