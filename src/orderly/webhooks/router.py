@@ -14,6 +14,7 @@ from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
 from orderly.core.responses import problems
 from orderly.idempotency.dependencies import IDEMPOTENT
 from orderly.idempotency.exceptions import IDEMPOTENCY_ERRORS
+from orderly.tenants.exceptions import PlanLimitReachedError
 from orderly.webhooks.dependencies import WebhooksManageService
 from orderly.webhooks.exceptions import (
     DeliveryNotFoundError,
@@ -54,7 +55,7 @@ StatusQuery = Annotated[DeliveryStatus | None, Query(description="Only deliverie
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Add a webhook endpoint (its secret is in this response only)",
-    responses=problems(*SCOPE_GUARD_ERRORS, WebhookUrlNotAllowedError),
+    responses=problems(*SCOPE_GUARD_ERRORS, WebhookUrlNotAllowedError, PlanLimitReachedError),
 )
 async def create_webhook(
     body: WebhookCreate, webhooks: WebhooksManageService, request: Request, response: Response
