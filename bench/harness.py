@@ -153,10 +153,16 @@ def orderly_system(server: Server, principal: Principal) -> System:
 
 
 def _orderly_phase(
-    run: Run, config: OrderlyConfig, name: str, cache: bool, body: Callable[[Server], None]
+    run: Run,
+    config: OrderlyConfig,
+    name: str,
+    cache: bool,
+    body: Callable[[Server], None],
+    extra_env: Mapping[str, str] | None = None,
 ) -> None:
     """Start one Orderly process, run body against it, read its peak RSS, stop it."""
-    server = launch(run, start_orderly(name, config, cache, run.log_dir), "/health/ready")
+    started = start_orderly(name, config, cache, run.log_dir, extra_env)
+    server = launch(run, started, "/health/ready")
     body(server)
     run.rss[name] = peak_rss(server)
     stop(server)
@@ -185,7 +191,15 @@ def orderly(run: Run, baselines: dict[str, System]) -> None:
             systems["pgraw"] = System("pgraw", "raw ASGI + asyncpg", pgraw)
         run_phase(run, selected(run.opts, "nocache"), systems)
 
+    def nolimits_phase(server: Server) -> None:
+        systems = {**baselines, "orderly": orderly_system(server, principals[0])}
+        run_phase(run, selected(run.opts, "nolimits"), systems)
+
     _orderly_phase(run, config, "orderly", config.cache_enabled, main_phase)
+    if selected(run.opts, "nolimits"):
+        # Same database, rate limiting off: the limiter's cost, and the login storm.
+        off = {"APP_RATE_LIMIT_ENABLED": "false"}
+        _orderly_phase(run, config, "orderly-nolimits", config.cache_enabled, nolimits_phase, off)
     if selected(run.opts, "nocache"):
         # Same database, a second process: APP_CACHE_ENABLED=false needs a restart.
         _orderly_phase(run, config, "orderly-nocache", False, nocache_phase)

@@ -18,6 +18,7 @@ RATIO_MIN = {
     "orders_create": 0.08,
 }
 STORM_P99_MAX = 2.0
+LIMITS_ON_MIN = 0.80  # the cached list with rate limits on, x itself with them off
 RSS_MAX_MB = 150.0
 
 
@@ -40,6 +41,7 @@ class Summary:
     ratio_fastapi: float | None = None
     ratio_raw: float | None = None
     ratio_pgraw: float | None = None  # x the physical limit of an uncached page
+    limits_on_ratio: float | None = None  # items with limits on / this (limits off)
     server_cpu_ms: float | None = None  # medians of CPU ms per request
     db_cpu_ms: float | None = None
     budget: str = "—"
@@ -138,6 +140,19 @@ def _apply_budget(row: Summary, alone_p99: Mapping[str, float]) -> None:
         row.verdict = alone is not None and row.p99_ms <= STORM_P99_MAX * alone and row.errors == 0
 
 
+def _limiter_budget(rows: Sequence[Summary], subject: str) -> None:
+    """Issue 15: with limits on, the cached list keeps >= 0.80x its own rate with them off."""
+    on = next((r for r in rows if r.scenario == "items_list_apikey" and r.system == subject), None)
+    off = next(
+        (r for r in rows if r.scenario == "items_list_nolimits" and r.system == subject), None
+    )
+    if on is None or off is None or off.rps <= 0:
+        return
+    off.budget = f"items_list_apikey (limits on) ≥ {LIMITS_ON_MIN}x this"
+    off.verdict = on.rps >= LIMITS_ON_MIN * off.rps and on.errors == 0 and off.errors == 0
+    off.limits_on_ratio = on.rps / off.rps
+
+
 def build(
     title: str,
     subject: str,
@@ -160,6 +175,7 @@ def build(
             row.ratio_pgraw = _ratio(row.rps, pgraw_items)
         if row.system == subject:
             _apply_budget(row, alone)
+    _limiter_budget(rows, subject)
     c256 = group(s for s in samples if s.round == 0)
     for row in c256:
         if row.system == subject:
@@ -195,6 +211,8 @@ def _notes(row: Summary, alone_p99: Mapping[str, float]) -> str:
         notes.append("stock consistent" if row.stock_ok else "STOCK MISMATCH")
     if row.timeouts:
         notes.append(f"{row.timeouts} timeouts")
+    if row.limits_on_ratio is not None:
+        notes.append(f"limits on: {row.limits_on_ratio:.3f}x this")
     if row.ratio_pgraw is not None:
         notes.append(f"{row.ratio_pgraw:.3f}x the physical limit (raw ASGI + asyncpg)")
     return "; ".join(notes)

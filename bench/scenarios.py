@@ -37,7 +37,8 @@ class Scenario:
     name: str
     load: Load
     systems: tuple[str, ...] = ("fastapi", "orderly")  # run in this order: A, then B
-    phase: Literal["main", "nocache"] = "main"  # nocache: Orderly with cache off
+    # nocache: Orderly with its cache off; nolimits: with rate limiting off
+    phase: Literal["main", "nocache", "nolimits"] = "main"
     stock_check: bool = False
     companion: Load | None = None  # a second load at the same time (login storm)
     items_baseline: bool = False  # its fastapi runs make the /items baseline
@@ -84,9 +85,13 @@ def scenarios(connections: int) -> tuple[Scenario, ...]:
         ),
         Scenario("health_live", Load("/health/live", "health.lua", connections, auth="none")),
         Scenario("items_list_c48", items48, in_c256=False),
+        Scenario("items_list_nolimits", items, systems=("orderly",), phase="nolimits"),
         Scenario(
             "login_storm",
             items48,
+            # Rate limits off: with them on, the 11th login a minute of one account is a
+            # fast 429, and the storm would no longer test the password hasher's shedding.
+            phase="nolimits",
             companion=Load(
                 "/api/v1/auth/login",
                 "login.lua",

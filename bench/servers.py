@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -23,6 +24,10 @@ UVICORN_FLAGS = (
     "warning",
 )
 REDIS_URL = "redis://127.0.0.1:6379/0"
+# The seeded tenant is on the free plan: 1,000 items are over its 100, and its 120
+# requests a minute would answer 429 within a second. The limiter still runs on every
+# request (its cost is measured); only its ceilings are out of the way.
+PLAN_LIMITS = {"free": {"requests_per_minute": 1_000_000_000, "items": None}}
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ def orderly_env(config: OrderlyConfig, cache_enabled: bool) -> dict[str, str]:
             "APP_SECRET_KEY": config.secret_key,  # 64 random hex chars
             "APP_LOG_LEVEL": "WARNING",
             "APP_DATABASE_URL": config.database_url,
+            "APP_PLAN_LIMITS": json.dumps(PLAN_LIMITS),
         }
     )
     if config.redis_prefix is not None:
@@ -71,7 +77,13 @@ def migrate(config: OrderlyConfig) -> None:
     )
 
 
-def start_orderly(name: str, config: OrderlyConfig, cache_enabled: bool, log_dir: Path) -> Server:
+def start_orderly(
+    name: str,
+    config: OrderlyConfig,
+    cache_enabled: bool,
+    log_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+) -> Server:
     port = free_port()
     argv = pinned(
         SERVER_CORE,
@@ -86,7 +98,7 @@ def start_orderly(name: str, config: OrderlyConfig, cache_enabled: bool, log_dir
             "1",
         ],
     )
-    env = orderly_env(config, cache_enabled)
+    env = orderly_env(config, cache_enabled) | dict(extra_env or {})
     return spawn(name, argv, env, log_dir / f"{name}.log", port)
 
 

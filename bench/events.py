@@ -1,0 +1,428 @@
+"""``uv run python -m bench.events``: the events-out budgets (see bench/README.md).
+
+Order creation is measured with and without what listens to it, on one Orderly
+process and in one run, as interleaved A/B rounds of wrk (the same ``orders_create``
+load as the main harness):
+
+- ``webhooks``: tenant A has no webhook endpoint, tenant B has one subscribed to
+  ``order.*`` pointing at a receiver on loopback (``bench.listeners``). Budget: B's
+  order rate ≥ 0.9 x A's (delivery work is off the request path). Then orders are
+  placed on B at a fixed rate (open loop, ``--rate``, 100/s) and the receiver's
+  arrival lag (arrival - the event's ``created_at``) must have p99 ≤ 1 s.
+- ``sse``: tenant A's orders with no SSE client, then with ``--sse-clients`` (200)
+  streams open on ``/api/v1/events/stream``. Budget: ≥ 0.85x; the p99 lag to the SSE
+  clients at ``--rate`` ≤ 250 ms.
+
+Scale-out by default: PostgreSQL + Redis, the API on core 0, `orderly worker`, the
+receiver, the SSE clients and wrk on core 1. ``--embedded``: SQLite, no Redis, jobs in
+the API process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import wrk
+from bench.out import say, warn
+from bench.pgcluster import SHARED
+from bench.procs import (
+    LOAD_CORE,
+    REPO_ROOT,
+    BenchError,
+    Server,
+    free_port,
+    pinned,
+    spawn,
+    stop,
+    wait_ready,
+)
+from bench.seed import expect, login
+from bench.servers import (
+    REDIS_URL,
+    OrderlyConfig,
+    clean_environ,
+    migrate,
+    orderly_env,
+    start_orderly,
+)
+from bench.stores import (
+    create_database,
+    delete_redis_prefix,
+    drop_database,
+    new_database_name,
+)
+
+API = "/api/v1"
+SCOPES = ["read:items", "write:items", "read:orders", "write:orders", "manage:webhooks"]
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+# The limiter still runs on every request; only its ceiling is out of the way.
+PLAN_LIMITS = {"free": {"requests_per_minute": 1_000_000_000, "webhook_endpoints": 10}}
+BUDGETS = {"webhooks": (0.90, 1000.0), "sse": (0.85, 250.0)}  # (ratio, p99 lag ms)
+
+
+@dataclass
+class Tenant:
+    name: str
+    api_key: str
+    hot_item_id: str
+
+    @property
+    def order_body(self) -> str:
+        return json.dumps({"lines": [{"item_id": self.hot_item_id, "quantity": 1}]})
+
+
+@dataclass
+class Result:
+    scenario: str
+    without: list[float] = field(default_factory=list)  # req/s per round
+    with_: list[float] = field(default_factory=list)
+    errors: int = 0
+    lags_ms: list[float] = field(default_factory=list)
+    lag_sent: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        base = statistics.median(self.without) if self.without else 0.0
+        return statistics.median(self.with_) / base if base else 0.0
+
+    @property
+    def p99_ms(self) -> float:
+        if not self.lags_ms:
+            return float("inf")
+        ordered = sorted(self.lags_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+    def passed(self) -> bool:
+        ratio_min, p99_max = BUDGETS[self.scenario]
+        return self.errors == 0 and self.ratio >= ratio_min and self.p99_ms <= p99_max
+
+
+def seed_tenant(base_url: str, name: str, hook_url: str | None) -> Tenant:
+    tag = secrets.token_hex(4)
+    email, password = f"events-{tag}@example.com", secrets.token_urlsafe(18)
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        body = {
+            "tenant_name": f"Events {name} {tag}",
+            "email": email,
+            "password": password,
+            "full_name": "Bench Runner",
+        }
+        expect(client.post(f"{API}/auth/register", json=body), 201, "register")
+        token, _ = login(client, email, password)
+        owner = {"Authorization": f"Bearer {token}"}
+        key_body = {"name": f"events-{tag}", "scopes": SCOPES}
+        resp = client.post(f"{API}/api-keys", json=key_body, headers=owner)
+        api_key = str(expect(resp, 201, "POST /api-keys").json()["key"])
+        item = {"sku": "EVENTS-HOT", "name": "Hot", "price": "1.00", "currency": "USD"}
+        resp = client.post(f"{API}/items", json=item | {"stock": 100_000_000}, headers=owner)
+        hot = str(expect(resp, 201, "POST /items").json()["id"])
+        if hook_url is not None:
+            hook = {"url": hook_url, "event_types": ["order.*"]}
+            expect(client.post(f"{API}/webhooks", json=hook, headers=owner), 201, "webhooks")
+    return Tenant(name, api_key, hot)
+
+
+def orders_wrk(wrk_path: str, base_url: str, tenant: Tenant, seconds: float) -> wrk.WrkResult:
+    spec = wrk.WrkSpec(
+        url=f"{base_url}{API}/orders",
+        script="orders_create.lua",
+        connections=64,
+        duration_s=seconds,
+        timeout_s=2.0,
+        env={"BENCH_API_KEY": tenant.api_key, "BENCH_ORDER_BODY": tenant.order_body},
+    )
+    result = wrk.run(wrk_path, spec)
+    say(
+        f"  orders {tenant.name:<6} {result.rps:>7,.0f} req/s  p99 {result.p99_ms:7.2f} ms"
+        f"  errors {result.error_total}"
+    )
+    return result
+
+
+async def _open_loop(base_url: str, tenant: Tenant, rate: float, seconds: float) -> int:
+    """Orders at a fixed rate whatever the answers' latency; returns the 201 count."""
+    headers = {"X-API-Key": tenant.api_key, "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=256)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
+
+        async def one() -> bool:
+            resp = await client.post(f"{API}/orders", content=tenant.order_body, headers=headers)
+            return resp.status_code == 201
+
+        start, tasks = time.monotonic(), []
+        for index in range(int(rate * seconds)):
+            delay = start + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one()))
+        return sum(await asyncio.gather(*tasks))
+
+
+def open_loop(base_url: str, tenant: Tenant, rate: float, seconds: float) -> int:
+    return asyncio.run(_open_loop(base_url, tenant, rate, seconds))
+
+
+def receiver_stats(receiver: Server) -> dict[str, Any]:
+    with httpx.Client(base_url=receiver.base_url, timeout=10) as client:
+        return dict(client.get("/stats").json())
+
+
+def drain(receiver: Server, expected: int, timeout_s: float = 120.0) -> int:
+    """Wait until the receiver has every event; returns how many it has."""
+    deadline, count = time.monotonic() + timeout_s, 0
+    while time.monotonic() < deadline:
+        count = int(receiver_stats(receiver)["count"])
+        if count >= expected:
+            break
+        time.sleep(0.2)
+    return count
+
+
+def reset(receiver: Server) -> None:
+    with httpx.Client(base_url=receiver.base_url, timeout=10) as client:
+        client.post("/reset")
+
+
+def webhooks(
+    opts: argparse.Namespace,
+    wrk_path: str,
+    api: Server,
+    receiver: Server,
+    plain: Tenant,
+    hooked: Tenant,
+) -> Result:
+    result = Result("webhooks")
+    for number in range(1, opts.rounds + 1):
+        say(f"webhooks round {number}")
+        result.without.append(
+            _counted(result, orders_wrk(wrk_path, api.base_url, plain, opts.duration))
+        )
+        reset(receiver)
+        run = _counted(result, orders_wrk(wrk_path, api.base_url, hooked, opts.duration))
+        result.with_.append(run)
+        started = time.monotonic()
+        created = int(run * opts.duration)
+        got = drain(receiver, int(created * 0.99))
+        result.notes.append(
+            f"round {number}: {got} deliveries drained in {time.monotonic() - started:.1f} s"
+        )
+    reset(receiver)
+    result.lag_sent = open_loop(api.base_url, hooked, opts.rate, opts.lag_seconds)
+    got = drain(receiver, result.lag_sent, 30)
+    result.lags_ms = list(receiver_stats(receiver)["lags_ms"])
+    result.notes.append(f"lag phase: {result.lag_sent} orders at {opts.rate:g}/s, {got} delivered")
+    return result
+
+
+def _counted(result: Result, run: wrk.WrkResult) -> float:
+    result.errors += run.error_total
+    return run.rps
+
+
+def _crowd(
+    opts: argparse.Namespace, api: Server, tenant: Tenant, seconds: float, out: Path
+) -> subprocess.Popen[bytes]:
+    argv = pinned(
+        LOAD_CORE,
+        [
+            sys.executable, "-m", "bench.listeners", "sse",
+            "--base-url", api.base_url, "--api-key", tenant.api_key,
+            "--clients", str(opts.sse_clients), "--seconds", str(seconds), "--out", str(out),
+        ],
+    )  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=REPO_ROOT)  # noqa: S603 - argv built here
+    ready = Path(f"{out}.ready")
+    deadline = time.monotonic() + 90
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise BenchError(f"the SSE clients did not all connect (exit {proc.returncode})")
+        time.sleep(0.2)
+    return proc
+
+
+def _crowd_result(proc: subprocess.Popen[bytes], out: Path) -> dict[str, Any]:
+    proc.wait(timeout=120)
+    return dict(json.loads(out.read_text()))
+
+
+def sse(opts: argparse.Namespace, wrk_path: str, api: Server, tenant: Tenant, tmp: Path) -> Result:
+    result = Result("sse")
+    for number in range(1, opts.rounds + 1):
+        say(f"sse round {number}")
+        result.without.append(
+            _counted(result, orders_wrk(wrk_path, api.base_url, tenant, opts.duration))
+        )
+        out = tmp / f"sse-{number}.json"
+        crowd = _crowd(opts, api, tenant, opts.duration + 2, out)
+        result.with_.append(
+            _counted(result, orders_wrk(wrk_path, api.base_url, tenant, opts.duration))
+        )
+        seen = _crowd_result(crowd, out)
+        result.notes.append(
+            f"round {number}: {seen['connected']} clients, {seen['events']} events received"
+        )
+    out = tmp / "sse-lag.json"
+    crowd = _crowd(opts, api, tenant, opts.lag_seconds + 3, out)
+    result.lag_sent = open_loop(api.base_url, tenant, opts.rate, opts.lag_seconds)
+    seen = _crowd_result(crowd, out)
+    result.lags_ms = list(seen["lags_ms"])
+    expected = result.lag_sent * opts.sse_clients
+    result.notes.append(
+        f"lag phase: {result.lag_sent} orders x {opts.sse_clients} clients, "
+        f"{seen['events']}/{expected} received"
+    )
+    if seen["events"] < expected:
+        result.errors += expected - int(seen["events"])
+    return result
+
+
+def markdown(results: Sequence[Result], title: str) -> str:
+    lines = [
+        f"## {title}", "",
+        "| scenario | orders req/s without | with | ratio | budget | p99 lag ms | budget "
+        "| errors | result |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]  # fmt: skip
+    for r in results:
+        ratio_min, p99_max = BUDGETS[r.scenario]
+        lines.append(
+            f"| {r.scenario} | {statistics.median(r.without):,.0f} "
+            f"| {statistics.median(r.with_):,.0f} "
+            f"| {r.ratio:.3f}x | ≥ {ratio_min} | {r.p99_ms:,.0f} | ≤ {p99_max:g} | {r.errors} "
+            f"| {'PASS' if r.passed() else '**FAIL**'} |"
+        )
+    for r in results:
+        lines += ["", f"{r.scenario}: " + "; ".join(r.notes)]
+    return "\n".join(lines)
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.events", description=__doc__)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    p.add_argument("--rate", type=float, default=100.0, help="orders/s of the lag phase")
+    p.add_argument("--lag-seconds", type=float, default=10.0)
+    p.add_argument("--sse-clients", type=int, default=200)
+    p.add_argument("--only", default="webhooks,sse")
+    p.add_argument("--embedded", action="store_true", help="SQLite, no Redis, jobs in-process")
+    p.add_argument("--orderly-command", default="uv run orderly")
+    p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    return p.parse_args(argv)
+
+
+def _config(opts: argparse.Namespace, stack: ExitStack) -> OrderlyConfig:
+    env = {
+        # Production takes https webhook URLs only, and the receiver is plain http on
+        # loopback; the A/B pairs run on this one server, so the ratios stay fair.
+        "APP_ENVIRONMENT": "development",
+        "APP_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+        "APP_PLAN_LIMITS": json.dumps(PLAN_LIMITS),
+    }
+    if opts.embedded:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="orderly-events-"))
+        url, prefix = f"sqlite+aiosqlite:///{tmp}/bench.db", None
+    else:
+        name = new_database_name()
+        create_database(SHARED, name)
+        stack.callback(drop_database, SHARED, name)
+        url, prefix = SHARED.app_url(name), f"bench{secrets.token_hex(4)}:"
+        stack.callback(delete_redis_prefix, REDIS_URL, prefix)
+        env["APP_WORKER_IN_PROCESS"] = "false"
+    return OrderlyConfig(
+        command=tuple(opts.orderly_command.split()),
+        database_url=url,
+        postgres=not opts.embedded,
+        redis_prefix=prefix,
+        extra_env=env,
+    )
+
+
+def _start(stack: ExitStack, server: Server, path: str) -> Server:
+    stack.callback(stop, server)
+    wait_ready(server, path)
+    say(f"{server.name} ready on {server.base_url} (log: {server.log_path})")
+    return server
+
+
+def execute(opts: argparse.Namespace, log_dir: Path) -> list[Result]:
+    wrk_path = wrk.ensure_wrk()
+    chosen = set(opts.only.split(","))
+    results: list[Result] = []
+    with ExitStack() as stack:
+        config = _config(opts, stack)
+        if config.postgres:
+            migrate(config)
+        api = _start(stack, start_orderly("orderly", config, True, log_dir), "/health/ready")
+        if not opts.embedded:
+            argv = pinned(LOAD_CORE, [*config.command, "worker"])
+            worker = spawn("worker", argv, orderly_env(config, True), log_dir / "worker.log", 0)
+            stack.callback(stop, worker)
+        port = free_port()
+        argv = pinned(
+            LOAD_CORE, [sys.executable, "-m", "bench.listeners", "receiver", "--port", str(port)]
+        )
+        receiver = _start(
+            stack,
+            spawn("receiver", argv, clean_environ(), log_dir / "receiver.log", port),
+            "/health/live",
+        )
+        plain = seed_tenant(api.base_url, "plain", None)
+        if "webhooks" in chosen:
+            hooked = seed_tenant(api.base_url, "hooked", f"{receiver.base_url}/hook")
+            results.append(webhooks(opts, wrk_path, api, receiver, plain, hooked))
+        if "sse" in chosen:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="orderly-sse-")))
+            results.append(sse(opts, wrk_path, api, plain, tmp))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse(argv)
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    log_dir = opts.results_dir / f"{stamp}-events-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        results = execute(opts, log_dir)
+    except BenchError as exc:
+        warn(str(exc))
+        return 1
+    mode = (
+        "embedded (SQLite, jobs in-process)"
+        if opts.embedded
+        else "PostgreSQL + Redis + orderly worker"
+    )
+    title = f"Events bench — {opts.rounds} round(s) x {opts.duration:g} s, {mode}"
+    say("")
+    say(markdown(results, title))
+    document = {
+        "options": {k: str(v) for k, v in vars(opts).items()},
+        "results": [
+            vars(r) | {"ratio": r.ratio, "p99_ms": r.p99_ms, "pass": r.passed()} for r in results
+        ],
+    }
+    path = opts.results_dir / f"{stamp}-events.json"
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    say(f"\nJSON: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
