@@ -3,14 +3,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from orderly.api_keys.exceptions import ApiKeyNotFoundError
 from orderly.core.database import utcnow
 from orderly.core.identity import Scope
 from orderly.core.ids import id_check, id_path
-from orderly.core.schemas import InputSchema, ReadSchema, ShownId, ShownTimestamp, shown_text
+from orderly.core.schemas import (
+    BOUNDED_TIMESTAMP,
+    TIMESTAMP_MAX,
+    InputSchema,
+    ReadSchema,
+    ShownId,
+    ShownTimestamp,
+    shown_text,
+)
 
 ApiKeyId = Annotated[str, id_path("key", "API key"), id_check("key", ApiKeyNotFoundError)]
 
@@ -40,17 +47,6 @@ def _in_future(value: datetime | None) -> datetime | None:
 
 # Scopes may be sent repeated (kept once); more than this many is no honest request.
 MAX_SCOPES_SENT = 4 * len(Scope)
-TIMESTAMP_MAX = 64  # characters of an RFC 3339 date-time as sent; longer is refused
-
-
-def _not_too_long(value: object) -> object:
-    if isinstance(value, str) and len(value) > TIMESTAMP_MAX:
-        raise PydanticCustomError(
-            "string_too_long",
-            "String should have at most {max_length} characters",
-            {"max_length": TIMESTAMP_MAX},
-        )
-    return value
 
 
 def _distinct(scopes: list[Scope]) -> list[Scope]:
@@ -67,7 +63,7 @@ class ApiKeyCreate(InputSchema):
     )
     expires_at: Annotated[
         datetime | None,
-        BeforeValidator(_not_too_long),
+        BOUNDED_TIMESTAMP,
         AfterValidator(_in_future),
         WithJsonSchema(
             {

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from orderly.core.money import MINOR_UNITS
@@ -81,3 +88,22 @@ ShownCurrency = Annotated[
 ]
 # The largest signed 64-bit integer: counters and versions stored in BIGINT columns.
 INT64_MAX = 2**63 - 1
+
+
+TIMESTAMP_MAX = 64  # characters of an RFC 3339 date-time as sent; longer is refused
+
+
+def _timestamp_not_too_long(value: object) -> object:
+    """Bound a date-time sent as text before pydantic parses it (422, not a parse of 1 MiB)."""
+    if isinstance(value, str) and len(value) > TIMESTAMP_MAX:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": TIMESTAMP_MAX},
+        )
+    return value
+
+
+# An input date-time: bounded in length before parsing, and documented with that bound.
+BOUNDED_TIMESTAMP = BeforeValidator(_timestamp_not_too_long)
+TIMESTAMP_SCHEMA = {"type": "string", "format": "date-time", "maxLength": TIMESTAMP_MAX}

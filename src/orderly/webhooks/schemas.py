@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from orderly.core.ids import id_check, id_path
 from orderly.core.schemas import (
+    BOUNDED_TIMESTAMP,
+    TIMESTAMP_SCHEMA,
     InputSchema,
     ReadSchema,
     ShownId,
@@ -153,25 +155,12 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-SINCE_MAX = 64  # characters of an RFC 3339 date-time as sent; longer is refused
-
-
-def _not_too_long(value: object) -> object:
-    if isinstance(value, str) and len(value) > SINCE_MAX:
-        raise PydanticCustomError(
-            "string_too_long",
-            "String should have at most {max_length} characters",
-            {"max_length": SINCE_MAX},
-        )
-    return value
-
-
 class RecoverRequest(InputSchema):
     since: Annotated[
         datetime,
-        BeforeValidator(_not_too_long),
+        BOUNDED_TIMESTAMP,
         AfterValidator(_aware),
-        WithJsonSchema({"type": "string", "format": "date-time", "maxLength": SINCE_MAX}),
+        WithJsonSchema(TIMESTAMP_SCHEMA),
     ] = Field(description="Failed deliveries created at or after this time are queued again.")
 
 
