@@ -12,57 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orderly.core.migrations import upgrade_to_head
-from tests.conftest import TEST_SECRET
+from tests.support.scale_out import owner_headers, scale_out_environment
 from tests.support.server import free_port, running_server, wait_until_live
-from tests.support.services import (
-    create_postgres_database,
-    delete_redis_prefix,
-    drop_postgres_database,
-    postgres_url,
-    require_redis,
-)
 
 pytestmark = pytest.mark.xdist_group("servers")
 
 
 @pytest.fixture
 def scale_out_env() -> Iterator[dict[str, str]]:
-    redis_url = require_redis()
-    name = create_postgres_database()
-    url = postgres_url(name)
-    try:
-        upgrade_to_head(url)
-        yield {
-            "APP_DATABASE_URL": url,
-            "APP_REDIS_URL": redis_url,
-            "APP_REDIS_PREFIX": f"{name}:",
-            "APP_SECRET_KEY": TEST_SECRET,
-            "APP_PASSWORD_HASH_TIME_COST": "1",
-            "APP_PASSWORD_HASH_MEMORY_KIB": "1024",
-            "APP_LOG_LEVEL": "WARNING",
-        }
-    finally:
-        drop_postgres_database(name)
-        delete_redis_prefix(f"{name}:")
-
-
-def _owner_headers(base: str) -> dict[str, str]:
-    email = "cross@example.com"
-    registered = httpx.post(
-        f"{base}/api/v1/auth/register",
-        json={
-            "tenant_name": "Cross",
-            "email": email,
-            "password": "long-enough-pw",
-            "full_name": "C",
-        },
-    )
-    assert registered.status_code == 201, registered.text
-    token = httpx.post(
-        f"{base}/api/v1/auth/login", data={"username": email, "password": "long-enough-pw"}
-    ).json()
-    return {"Authorization": f"Bearer {token['access_token']}"}
+    with scale_out_environment() as env:
+        yield env
 
 
 def test_a_revoked_api_key_fails_at_once_in_every_process(
@@ -72,7 +31,7 @@ def test_a_revoked_api_key_fails_at_once_in_every_process(
         running_server(tmp_path, scale_out_env) as first,
         running_server(tmp_path, scale_out_env) as second,
     ):
-        owner = _owner_headers(first)
+        owner = owner_headers(first, "cross@example.com")
         key = httpx.post(
             f"{first}/api/v1/api-keys", headers=owner, json={"name": "k", "scopes": ["read:items"]}
         ).json()
@@ -93,7 +52,7 @@ def test_a_deactivated_users_token_fails_at_once_in_every_process(
         running_server(tmp_path, scale_out_env) as first,
         running_server(tmp_path, scale_out_env) as second,
     ):
-        owner = _owner_headers(first)
+        owner = owner_headers(first, "cross@example.com")
         member = httpx.post(
             f"{first}/api/v1/users",
             headers=owner,
@@ -137,7 +96,7 @@ def test_a_two_worker_scale_out_serve_answers_without_restarting_workers(
             # Each worker imports the app while the other does: over 30 s on a loaded
             # 2-core machine (uvicorn's 5 s health check used to kill them meanwhile).
             wait_until_live(base, process, within_seconds=120)
-            owner = _owner_headers(base)
+            owner = owner_headers(base, "cross@example.com")
             # Enough requests for both workers to serve some (one listening socket).
             for _ in range(20):
                 me = httpx.get(f"{base}/api/v1/users/me", headers=owner)

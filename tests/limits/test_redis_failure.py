@@ -5,28 +5,18 @@ redis-server the test stops or freezes; limits on."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable
-
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
 
 from orderly.config import Settings
-from orderly.core.database import DATABASE
 from orderly.core.failures import FAILURES
-from orderly.orders.models import Order
 from tests.conftest import make_settings
 from tests.support.api import Account, add_api_key, add_item, key_headers, register
+from tests.support.outages import REDIS_TIMEOUT, SLACK, orders_in_database, timed
 from tests.support.parts import part
 from tests.support.services import Backend
 from tests.support.throwaway import ThrowawayRedis
-
-REDIS_TIMEOUT = 0.5
-# What a bounded request may take beyond its timeouts on a loaded 2-core machine.
-SLACK = 1.0
 
 
 @pytest.fixture
@@ -54,12 +44,6 @@ async def integration(client: httpx.AsyncClient, owner: Account) -> dict[str, st
     return key_headers(key["key"])
 
 
-async def _timed(request: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
-    started = time.perf_counter()
-    answer = await asyncio.wait_for(request, timeout=30)
-    return answer, time.perf_counter() - started
-
-
 async def test_requests_are_served_unlimited_while_redis_is_stopped(
     app: FastAPI,
     client: httpx.AsyncClient,
@@ -70,11 +54,11 @@ async def test_requests_are_served_unlimited_while_redis_is_stopped(
     assert "ratelimit" in before.headers  # counted in Redis while it answers
 
     throwaway_redis.stop()
-    timed = [await _timed(client.get("/api/v1/items", headers=integration)) for _ in range(20)]
+    answers = [await timed(client.get("/api/v1/items", headers=integration)) for _ in range(20)]
 
-    assert [answer.status_code for answer, _ in timed] == [200] * 20
-    assert all("ratelimit" not in answer.headers for answer, _ in timed)
-    assert max(waited for _, waited in timed) < REDIS_TIMEOUT + SLACK
+    assert [answer.status_code for answer, _ in answers] == [200] * 20
+    assert all("ratelimit" not in answer.headers for answer, _ in answers)
+    assert max(waited for _, waited in answers) < REDIS_TIMEOUT + SLACK
     assert part(app, FAILURES).counts["rate_limit"] >= 1
 
 
@@ -87,10 +71,10 @@ async def test_a_frozen_redis_delays_a_limited_request_by_its_timeouts_at_most(
     the socket timeout; the next requests skip the limiter for a second."""
     await client.get("/api/v1/items", headers=integration)
     with throwaway_redis.frozen():
-        timed = [await _timed(client.get("/api/v1/items", headers=integration)) for _ in range(3)]
+        answers = [await timed(client.get("/api/v1/items", headers=integration)) for _ in range(3)]
 
-    assert [answer.status_code for answer, _ in timed] == [200] * 3
-    assert max(waited for _, waited in timed) < 2 * REDIS_TIMEOUT + SLACK
+    assert [answer.status_code for answer, _ in answers] == [200] * 3
+    assert max(waited for _, waited in answers) < 2 * REDIS_TIMEOUT + SLACK
 
 
 async def test_with_redis_stopped_an_idempotent_order_is_refused_503_and_never_placed(
@@ -110,6 +94,4 @@ async def test_with_redis_stopped_an_idempotent_order_is_refused_503_and_never_p
     assert [answer.status_code for answer in answers] == [503] * 3
     assert {answer.json()["code"] for answer in answers} == {"IDEMPOTENCY_UNAVAILABLE"}
     assert all(answer.headers["content-type"] == "application/problem+json" for answer in answers)
-    async with part(app, DATABASE).session(write=False) as session:
-        placed = (await session.execute(select(func.count()).select_from(Order))).scalar_one()
-    assert placed == 0
+    assert await orders_in_database(app) == 0

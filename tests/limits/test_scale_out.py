@@ -10,44 +10,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orderly.core.migrations import upgrade_to_head
-from tests.conftest import TEST_SECRET
+from tests.support.scale_out import owner_headers, scale_out_environment
 from tests.support.server import running_server
-from tests.support.services import (
-    create_postgres_database,
-    delete_redis_prefix,
-    drop_postgres_database,
-    postgres_url,
-    require_redis,
-)
 
 pytestmark = pytest.mark.xdist_group("servers")
 
 PER_MINUTE = 6
-PASSWORD = "long-enough-pw"
 
 
 @pytest.fixture
 def scale_out_env() -> Iterator[dict[str, str]]:
-    redis_url = require_redis()
-    name = create_postgres_database()
-    url = postgres_url(name)
-    try:
-        upgrade_to_head(url)
-        yield {
-            "APP_DATABASE_URL": url,
-            "APP_REDIS_URL": redis_url,
-            "APP_REDIS_PREFIX": f"{name}:",
-            "APP_SECRET_KEY": TEST_SECRET,
-            "APP_PASSWORD_HASH_TIME_COST": "1",
-            "APP_PASSWORD_HASH_MEMORY_KIB": "1024",
-            "APP_LOG_LEVEL": "WARNING",
-            "APP_RATE_LIMIT_ENABLED": "true",
-            "APP_PLAN_LIMITS": f'{{"free": {{"requests_per_minute": {PER_MINUTE}}}}}',
-        }
-    finally:
-        drop_postgres_database(name)
-        delete_redis_prefix(f"{name}:")
+    rate_limited = f'{{"free": {{"requests_per_minute": {PER_MINUTE}}}}}'
+    with scale_out_environment(APP_RATE_LIMIT_ENABLED="true", APP_PLAN_LIMITS=rate_limited) as env:
+        yield env
 
 
 def _wait_for_a_fresh_window(needed_seconds: float = 20.0) -> None:
@@ -59,19 +34,6 @@ def _wait_for_a_fresh_window(needed_seconds: float = 20.0) -> None:
         time.sleep(left + 0.1)
 
 
-def _owner_headers(base: str) -> dict[str, str]:
-    email = "limits@example.com"
-    registered = httpx.post(
-        f"{base}/api/v1/auth/register",
-        json={"tenant_name": "Limits", "email": email, "password": PASSWORD, "full_name": "L"},
-    )
-    assert registered.status_code == 201, registered.text
-    token = httpx.post(
-        f"{base}/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-    ).json()
-    return {"Authorization": f"Bearer {token['access_token']}"}
-
-
 def test_the_quota_is_shared_by_two_processes(
     scale_out_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -79,7 +41,7 @@ def test_the_quota_is_shared_by_two_processes(
         running_server(tmp_path, scale_out_env) as first,
         running_server(tmp_path, scale_out_env) as second,
     ):
-        owner = _owner_headers(first)
+        owner = owner_headers(first, "limits@example.com")
         _wait_for_a_fresh_window()
         answers = [
             httpx.get(f"{(first, second)[n % 2]}/api/v1/users/me", headers=owner)
