@@ -27,9 +27,9 @@ from orderly.core.migrations import upgrade_to_head
 from orderly.core.unit_of_work import unit_of_work
 from tests.conftest import TEST_SECRET
 from tests.support import worker_jobs
-from tests.support.redis_server import throwaway_redis
 from tests.support.server import session_log
 from tests.support.services import create_postgres_database, drop_postgres_database, postgres_url
+from tests.support.throwaway import running_redis
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -64,7 +64,7 @@ def scale_out(tmp_path: Path) -> Iterator[ScaleOut]:
     url = postgres_url(name)
     try:
         upgrade_to_head(url)
-        with throwaway_redis(tmp_path) as redis:
+        with running_redis() as redis:
             jobs_dir, logs_dir = tmp_path / "jobs", tmp_path / "logs"
             jobs_dir.mkdir()
             logs_dir.mkdir()

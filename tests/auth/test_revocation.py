@@ -27,7 +27,7 @@ from tests.conftest import make_settings
 from tests.support.api import PASSWORD, Account, add_user, login, register, unique_email
 from tests.support.parts import part
 from tests.support.services import Backend, delete_redis_prefix
-from tests.support.throwaway import private_redis_url
+from tests.support.throwaway import running_redis
 
 
 def _new_admin_body() -> dict[str, str]:
@@ -186,7 +186,8 @@ async def test_a_revocation_the_store_refused_is_healed_before_the_next_check(
 ) -> None:
     if backend.redis_url is None:
         pytest.skip("embedded mode keeps revocations in memory, which cannot refuse a write")
-    with private_redis_url() as redis_url:
+    with running_redis() as redis_server:
+        redis_url = redis_server.url
         async with _client_of(make_settings(backend, redis_url=redis_url)) as client:
             owner = await register(client)
             admin = await add_user(client, owner, "admin")

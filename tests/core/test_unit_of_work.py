@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,8 +24,8 @@ from orderly.tenants.models import Tenant
 from tests.conftest import make_settings
 from tests.support.api import add_api_key, add_item, key_headers, register
 from tests.support.eventually import eventually
-from tests.support.redis_server import throwaway_redis
 from tests.support.services import Backend
+from tests.support.throwaway import running_redis
 
 
 @pytest.fixture
@@ -182,12 +181,12 @@ async def test_a_unit_for_nobody_refuses_work_that_needs_a_principal(
 
 
 async def test_a_committed_write_answers_201_when_redis_dies_before_its_invalidation(
-    backend: Backend, tmp_path: Path
+    backend: Backend,
 ) -> None:
     """The item is saved; its cache invalidation fails after the commit (Redis is
     gone). The client is told the truth, 201, and the failure is counted (the cache
     retries the invalidation itself)."""
-    with throwaway_redis(tmp_path) as redis_server:
+    with running_redis() as redis_server:
         app = create_app(make_settings(backend, redis_url=redis_server.url))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

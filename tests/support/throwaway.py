@@ -22,8 +22,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from orderly.core.migrations import upgrade_to_head
 from tests.support.server import free_port
@@ -229,8 +227,9 @@ def throwaway_postgres(_postgres_cluster: ThrowawayPostgres) -> Iterator[Throwaw
     _postgres_cluster.restore()
 
 
-@pytest.fixture
-def throwaway_redis() -> Iterator[ThrowawayRedis]:
+@contextmanager
+def running_redis() -> Iterator[ThrowawayRedis]:
+    """A started throwaway redis-server, stopped afterwards."""
     binary = shutil.which("redis-server")
     if binary is None:
         unavailable("redis-server is not installed")
@@ -242,44 +241,7 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
         server.stop()
 
 
-@contextmanager
-def private_redis_url() -> Iterator[str]:
-    """A private redis-server on a free loopback port, without persistence."""
-    port = free_port()
-    executable = shutil.which("redis-server")
-    if executable is None:
-        unavailable("redis-server is not installed")
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [
-            str(executable),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        _wait_for_redis(url)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _wait_for_redis(url: str) -> None:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            Redis.from_url(url, socket_timeout=1).ping()
-            return
-        except RedisConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+@pytest.fixture
+def throwaway_redis() -> Iterator[ThrowawayRedis]:
+    with running_redis() as server:
+        yield server
