@@ -19,7 +19,7 @@ from orderly.core.failures import FAILURES
 from orderly.core.jobs import JOBS, Job
 from orderly.core.pagination import Position
 from orderly.core.unit_of_work import unit_of_work
-from orderly.exports.csvfile import ChunkedCsv
+from orderly.exports import csvfile
 from orderly.exports.models import Export
 from orderly.exports.repository import ExportJobs, PageWritten, RunSupersededError
 from orderly.orders.service import OrderWindow, TenantOrders
@@ -50,9 +50,9 @@ def window_of(export: Export) -> OrderWindow:
 
 
 class ExportRun:
-    def __init__(self, parts: Container, *, page_orders: int = PAGE_ORDERS) -> None:
+    def __init__(self, parts: Container, *, page_orders: int | None = None) -> None:
         self.parts = parts
-        self.page_orders = page_orders
+        self.page_orders = page_orders or PAGE_ORDERS
 
     async def run(self, export_id: str) -> None:
         token = new_id("run")[4:]
@@ -74,7 +74,7 @@ class ExportRun:
         window, tenant = window_of(export), export.tenant_id
         async with unit_of_work(self.parts, write=False) as uow:
             total = await TenantOrders(uow, tenant).count(window)
-        csv, done, after = ChunkedCsv(), 0, None
+        csv, done, after = csvfile.ChunkedCsv(csvfile.CHUNK_BYTES), 0, None
         while True:
             async with unit_of_work(self.parts, write=False) as uow:
                 orders = await TenantOrders(uow, tenant).page(window, after, self.page_orders)
