@@ -111,7 +111,8 @@ class ExportCommand:
             columns = (TextColumn("download"), BarColumn(), DownloadColumn())
             with Progress(*columns, console=console) as bar, path.open("wb") as out:
                 task = bar.add_task("download", total=size)
-                async for data in response.aiter_raw():
+                # Decoded (the server gzips when asked); the bar counts bytes received.
+                async for data in response.aiter_bytes():
                     out.write(data)
-                    bar.advance(task, len(data))
+                    bar.update(task, completed=response.num_bytes_downloaded)
         return path
