@@ -5,6 +5,7 @@ the sweeper, a failure recorded, and the 24 h purge."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from datetime import timedelta
 from typing import Any
 
@@ -53,7 +54,7 @@ async def chunks_of(app: FastAPI, export_id: str) -> list[bytes]:
 
 async def asgi_get(
     app: FastAPI, path: str, headers: dict[str, str], on_body: Any = None
-) -> list[dict[str, Any]]:
+) -> list[MutableMapping[str, Any]]:
     """GET through the whole ASGI stack, keeping every message the app sends."""
     scope = {
         "type": "http",
@@ -70,13 +71,13 @@ async def asgi_get(
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         await asyncio.sleep(3600)  # the client never disconnects
         return {"type": "http.disconnect"}  # pragma: no cover
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
         if on_body is not None and message["type"] == "http.response.body":
             await on_body()
@@ -100,7 +101,7 @@ async def test_a_download_streams_one_chunk_at_a_time_holding_no_connection_betw
     held: list[int] = []
 
     async def slow_client() -> None:
-        held.append(pool.checkedout())  # type: ignore[attr-defined]
+        held.append(pool.checkedout())
         await asyncio.sleep(0.01)
 
     sent = await asgi_get(
