@@ -189,6 +189,8 @@ async def test_an_export_of_no_orders_is_the_header_alone(client: httpx.AsyncCli
     assert (done["status"], done["progress"], done["rows"]) == ("succeeded", 100, 0)
     response = await client.get(f"{EXPORTS}/{export['id']}/download", headers=shop.owner.headers)
     assert response.text == ",".join(HEADER) + "\r\n"
+    assert response.headers["cache-control"] == "private, no-cache"
+    assert response.headers["vary"].startswith("Authorization, X-API-Key")
     disposition = response.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="orders-')
     assert disposition.endswith(f'-{export["id"]}.csv"')

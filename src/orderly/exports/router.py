@@ -11,7 +11,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from orderly.core.access import SCOPE_GUARD_ERRORS
 from orderly.core.pagination import Cursor, InvalidCursorError, Limit, Page
-from orderly.core.responses import Responses, problems, with_headers
+from orderly.core.responses import TENANT_DATA_HEADERS, Responses, problems, with_headers
 from orderly.exports.dependencies import ExportsService
 from orderly.exports.exceptions import ExportNotFoundError, ExportNotReadyError
 from orderly.exports.schemas import FINISHED, ExportCreate, ExportId, ExportProgress, ExportRead
@@ -123,5 +123,7 @@ async def download_export(export_id: ExportId, exports: ExportsService) -> Strea
         headers={
             "Content-Disposition": f'attachment; filename="{file.filename}"',
             "Content-Length": str(file.byte_size),
+            # A Response returned as is skips the headers dependencies set: tenant data.
+            **TENANT_DATA_HEADERS,
         },
     )
