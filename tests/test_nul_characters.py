@@ -33,6 +33,7 @@ class Place:
 
 _ENDPOINT = "/api/v1/webhooks/{endpoint_id}"
 _DELIVERY = _ENDPOINT + "/deliveries/{delivery_id}"
+_EXPORT = "/api/v1/exports/{export_id}"
 _WEBHOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["*"], "description": "sync"}
 
 
@@ -71,6 +72,7 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/v1/webhooks"): _WEBHOOK,
         ("PATCH", _ENDPOINT): _WEBHOOK,
         ("POST", f"{_ENDPOINT}/recover"): {"since": "2026-01-01T00:00:00Z"},
+        ("POST", "/api/v1/exports"): {"kind": "orders_csv"},
     }
 
 
@@ -141,6 +143,15 @@ PLACES = [
     ),
     Place("GET", f"{_DELIVERY}/attempts", "path", "delivery_id"),
     Place("POST", f"{_DELIVERY}/redeliver", "path", "delivery_id"),
+    *(
+        Place("POST", "/api/v1/exports", "body", f)
+        for f in ("kind", "status", "created_after", "created_before")
+    ),
+    Place("GET", "/api/v1/exports", "query", "cursor"),
+    *(
+        Place("GET", f"{_EXPORT}{tail}", "path", "export_id")
+        for tail in ("", "/progress", "/download")
+    ),
 ]
 
 NOT_FOUND = {
@@ -150,6 +161,7 @@ NOT_FOUND = {
     "key_id": "API_KEY_NOT_FOUND",
     "endpoint_id": "WEBHOOK_NOT_FOUND",
     "delivery_id": "WEBHOOK_DELIVERY_NOT_FOUND",
+    "export_id": "EXPORT_NOT_FOUND",
 }
 
 

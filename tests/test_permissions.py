@@ -70,6 +70,23 @@ def _webhook_cases() -> dict[str, Case]:
     }
 
 
+def _export_cases() -> dict[str, Case]:
+    """Owners, admins and keys with read:orders; members never (an export holds every
+    order of the tenant). The world is on the free plan, so those admitted to create
+    one reach the plan's 402; its export id names no export (404)."""
+    scope, missing = "read:orders", (404, 404, 403, 404, 403)
+    one = "/api/v1/exports/{export_id}"
+    return {
+        "exports.create": Case(
+            "POST", "/api/v1/exports", scope, (402, 402, 403, 402, 403), {"kind": "orders_csv"}
+        ),
+        "exports.list": Case("GET", "/api/v1/exports", scope, (200, 200, 403, 200, 403)),
+        "exports.get": Case("GET", one, scope, missing),
+        "exports.progress": Case("GET", one + "/progress", scope, missing),
+        "exports.download": Case("GET", one + "/download", scope, missing),
+    }
+
+
 MATRIX: dict[str, Case] = {
     "users.me": Case("GET", "/api/v1/users/me", None, (200, 200, 200, 403, 403)),
     "users.list": Case("GET", "/api/v1/users", None, (200, 200, 403, 403, 403)),
@@ -128,6 +145,7 @@ MATRIX: dict[str, Case] = {
         "PUT", "/api/v1/tenant/plan", None, (200, 403, 403, 403, 403), {"plan": "pro"}
     ),
     **_webhook_cases(),
+    **_export_cases(),
     # Every caller who may see some event type (key- still holds read:items); a key that
     # may see none is 403 (tests/live/test_events_api.py).
     "events.list": Case("GET", "/api/v1/events", "read:orders", (200, 200, 200, 200, 200)),

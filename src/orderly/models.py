@@ -3,6 +3,7 @@
 from orderly.api_keys.models import ApiKey
 from orderly.core.database import Base
 from orderly.events.models import Event, EventCounter
+from orderly.exports.models import Export, ExportChunk
 from orderly.items.models import Item
 from orderly.orders.models import Order, OrderLine
 from orderly.sessions.models import RefreshToken
@@ -15,6 +16,8 @@ __all__ = [
     "Base",
     "Event",
     "EventCounter",
+    "Export",
+    "ExportChunk",
     "Item",
     "Order",
     "OrderLine",

@@ -66,4 +66,5 @@ async def build_world(client: httpx.AsyncClient, tenant_name: str = "World") -> 
     assert endpoint.status_code == 201, endpoint.text
     world.ids["endpoint_id"] = endpoint.json()["id"]
     world.ids["delivery_id"] = "dlv_" + "0" * 24  # none exists: its routes answer 404
+    world.ids["export_id"] = "exp_" + "0" * 24  # likewise
     return world

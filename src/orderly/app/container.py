@@ -45,6 +45,7 @@ from orderly.core.response_cache import RESPONSE_CACHE, ResponseCache
 from orderly.core.tasks import TASKS, TaskRunner
 from orderly.core.unit_of_work import UNITS, UnitsOfWork
 from orderly.events import resources as events
+from orderly.exports import resources as exports
 from orderly.health import resources as health
 from orderly.idempotency import resources as idempotency
 from orderly.items import resources as items
@@ -228,6 +229,7 @@ PROVIDERS: tuple[Provider, ...] = (
     orders.provide,
     health.provide,
     webhooks.provide,
+    exports.provide,
     live.provide,
     run_jobs_here,
     # Last: the relay starts publishing at once, so every sink (and every job handler

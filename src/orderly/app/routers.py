@@ -10,6 +10,7 @@ from orderly.auth.router import router as auth_router
 from orderly.core.access import AUTHENTICATION_ERRORS, get_principal
 from orderly.core.dependencies import tenant_data_headers
 from orderly.core.responses import EDGE, problems
+from orderly.exports.router import router as exports_router
 from orderly.health.router import router as health_router
 from orderly.items.router import router as items_router
 from orderly.live.router import router as live_router
@@ -31,6 +32,7 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     api_keys_router,
     tenants_router,
     webhooks_router,
+    exports_router,
     live_router,
 )
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (auth_router,)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -60,6 +60,27 @@ class OrderRepository(TenantRepository[Order]):
         if status is not None:
             stmt = stmt.where(Order.status == status)
         return stmt
+
+    def matching(
+        self,
+        *,
+        status: OrderStatus | None,
+        created_after: datetime | None,
+        created_before: datetime | None,
+        as_of: datetime,
+    ) -> Select[Any]:
+        """The tenant's orders in a time window (after inclusive, before exclusive),
+        none placed after ``as_of``: a long read sees the tenant as it was then."""
+        stmt = self.visible(placed_by=None, status=status).where(Order.created_at <= as_of)
+        if created_after is not None:
+            stmt = stmt.where(Order.created_at >= created_after)
+        if created_before is not None:
+            stmt = stmt.where(Order.created_at < created_before)
+        return stmt
+
+    async def count(self, stmt: Select[Any]) -> int:
+        counted = stmt.with_only_columns(func.count(Order.id)).order_by(None)
+        return int((await self.session.execute(counted)).scalar_one())
 
     async def insert_new(self, order: NewOrder) -> None:
         """Write a new order and its lines."""

@@ -3,16 +3,20 @@ moving them through the state machine. Members see and change only their own ord
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import structlog
+from sqlalchemy import Select
 
 from orderly.core.container import Container
 from orderly.core.database import utcnow
 from orderly.core.failures import FAILURES
 from orderly.core.money import format_minor
-from orderly.core.pagination import CURSORS, Page
+from orderly.core.pagination import CURSORS, Page, Position
 from orderly.core.unit_of_work import UnitOfWork, unit_of_work
 from orderly.events.types import EventType
 from orderly.items.service import ItemService
@@ -120,6 +124,44 @@ class OrderService:
         await self.uow.record_event(
             event_type, tenant_id=self.principal.tenant_id, subject_id=read.id, payload=read
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderWindow:
+    """Which orders a bulk read takes: a state, a time window (after inclusive, before
+    exclusive) and none placed after ``as_of``."""
+
+    as_of: datetime
+    status: OrderStatus | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+class TenantOrders:
+    """Every order of one tenant in a window, page by page (keyset, newest first): for
+    system work such as an export, which acts for the tenant rather than for a caller
+    (no principal, no member narrowing). Each page is read by the caller's unit of work,
+    so a long read holds no connection between pages."""
+
+    def __init__(self, uow: UnitOfWork, tenant_id: str) -> None:
+        self.repo = OrderRepository(uow.session, tenant_id)
+
+    def _matching(self, window: OrderWindow) -> Select[Any]:
+        return self.repo.matching(
+            status=window.status,
+            created_after=window.created_after,
+            created_before=window.created_before,
+            as_of=window.as_of,
+        )
+
+    async def count(self, window: OrderWindow) -> int:
+        return await self.repo.count(self._matching(window))
+
+    async def page(
+        self, window: OrderWindow, after: Position | None, rows: int
+    ) -> Sequence[OrderRead]:
+        orders = await self.repo.page_with_lines(self._matching(window), after, rows)
+        return [order_read(order) for order in orders]
 
 
 class OrderExpiry:
