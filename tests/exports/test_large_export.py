@@ -24,18 +24,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from orderly.core.migrations import upgrade_to_head
 from tests.conftest import TEST_SECRET
 from tests.exports.support import EXPORTS, Shop, insert_orders
 from tests.support.api import PASSWORD, unique_email
+from tests.support.scale_out import FAST_PASSWORD_HASHING, scale_out_environment
 from tests.support.server import running_process
-from tests.support.services import (
-    Backend,
-    create_postgres_database,
-    delete_redis_prefix,
-    drop_postgres_database,
-    postgres_url,
-)
+from tests.support.services import Backend
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -46,28 +40,18 @@ WAIT_SECONDS = 600.0
 
 @pytest.fixture
 def server_env(backend: Backend, tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {
-        "APP_SECRET_KEY": TEST_SECRET,
-        "APP_PASSWORD_HASH_TIME_COST": "1",
-        "APP_PASSWORD_HASH_MEMORY_KIB": "1024",
-        "APP_LOG_LEVEL": "WARNING",
-    }
     if backend.name == "sqlite":
-        yield env | {"APP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"}
-        return
-    assert backend.redis_url is not None
-    name = create_postgres_database()
-    try:
-        upgrade_to_head(postgres_url(name))
-        yield env | {
-            "APP_DATABASE_URL": postgres_url(name),
-            "APP_REDIS_URL": backend.redis_url,
-            "APP_REDIS_PREFIX": f"{name}:",
-            "APP_WORKER_IN_PROCESS": "true",
+        database = f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
+        yield {
+            "APP_SECRET_KEY": TEST_SECRET,
+            **FAST_PASSWORD_HASHING,
+            "APP_LOG_LEVEL": "WARNING",
+            "APP_DATABASE_URL": database,
         }
-    finally:
-        drop_postgres_database(name)
-        delete_redis_prefix(f"{name}:")
+        return
+    # The job runs in the server's process, so its memory is what the test measures.
+    with scale_out_environment(APP_WORKER_IN_PROCESS="true") as env:
+        yield env
 
 
 def rss_bytes(pid: int) -> int:
