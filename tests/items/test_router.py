@@ -373,6 +373,58 @@ async def test_a_walk_with_limit_2_sees_every_item_once_newest_first(
     assert pages == 3
 
 
+async def test_a_plain_page_is_exactly_what_the_validated_route_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    """A page asked for with only ``limit`` and ``cursor`` is answered by the direct read
+    (core/cached_reads.py); a repeated parameter goes through FastAPI's validation
+    (which keeps the last value). Same status, body and headers, page after page."""
+    owner = await register(client)
+    for _ in range(5):
+        await create(client, owner.headers)
+    cursor: str | None = None
+    for _ in range(3):
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        direct = await client.get(f"{ITEMS}?{query}", headers=owner.headers)
+        validated = await client.get(f"{ITEMS}?limit=7&{query}", headers=owner.headers)
+        assert direct.status_code == validated.status_code == 200
+        assert direct.content == validated.content
+        assert _stable(direct.headers) == _stable(validated.headers)
+        cursor = direct.json()["next_cursor"]
+    assert cursor is None
+
+
+_VARYING = frozenset({"date", "x-request-id", "x-process-time"})
+
+
+def _stable(headers: httpx.Headers) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers.multi_items() if k not in _VARYING]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=101", "limit=007", "limit=%EF%BC%95", "limit=", "limit=2.0", "cursor=x"],
+)
+async def test_a_query_the_direct_read_leaves_is_answered_as_the_route_answers_it(
+    client: httpx.AsyncClient, query: str
+) -> None:
+    """Whatever the direct read does with a query, it is what FastAPI's validation does
+    with it (reached here through a repeated parameter, of which it keeps the last)."""
+    owner = await register(client)
+    await create(client, owner.headers)
+    direct = await client.get(f"{ITEMS}?{query}", headers=owner.headers)
+    validated = await client.get(f"{ITEMS}?limit=3&{query}", headers=owner.headers)
+    assert direct.status_code == validated.status_code
+    assert _without_request_id(direct) == _without_request_id(validated)
+
+
+def _without_request_id(response: httpx.Response) -> object:
+    body = response.json()
+    if isinstance(body, dict):
+        body.pop("request_id", None)
+    return body
+
+
 @pytest.mark.parametrize("cursor", ["garbage", "eyJhIjoxfQ.AAAA", "x" * 600])
 async def test_a_garbled_cursor_is_422(client: httpx.AsyncClient, cursor: str) -> None:
     owner = await register(client)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import httpx
 import pytest
@@ -82,3 +83,23 @@ async def test_concurrent_cancellations_restore_stock_once(client: httpx.AsyncCl
     responses = await at_most_in_flight([lambda: client.post(cancel, headers=key)] * 10)
     assert sorted(r.status_code for r in responses) == [200] + [409] * 9
     assert await stock_of(client, world.owner.headers, item["id"]) == 10
+
+
+async def test_concurrent_two_item_orders_take_both_items_exactly_without_deadlock(
+    client: httpx.AsyncClient,
+) -> None:
+    """Orders naming the same two items, in either order, lock the rows in one sequence
+    (by item id): no deadlock (a 500), and an order takes both items or neither."""
+    owner = await register(client)
+    first = await add_item(client, owner.headers, stock=STOCK)
+    second = await add_item(client, owner.headers, stock=STOCK + 10)
+    lines = [[(first["id"], 1), (second["id"], 1)], [(second["id"], 1), (first["id"], 1)]]
+    calls: list[Callable[[], Awaitable[httpx.Response]]] = [
+        partial(place_order, client, owner.headers, pair)
+        for pair in lines * (CONCURRENT_ORDERS // 2)
+    ]
+    responses = await at_most_in_flight(calls)
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: STOCK, 409: CONCURRENT_ORDERS - STOCK}, statuses
+    assert await stock_of(client, owner.headers, first["id"]) == 0
+    assert await stock_of(client, owner.headers, second["id"]) == 10

@@ -270,6 +270,30 @@ async def test_orders_filter_by_status(client: httpx.AsyncClient, owner: Account
     assert bad.status_code == 422
 
 
+async def test_an_order_that_crosses_the_low_stock_line_records_it_after_the_order(
+    app: FastAPI, client: httpx.AsyncClient, owner: Account
+) -> None:
+    """``item.stock_low`` (threshold 5) follows ``order.created`` of the order that
+    crossed it, once: the next order, already below, records no second one."""
+    item = await add_item(client, owner.headers, stock=7)
+    first = (await place_order(client, owner.headers, [(item["id"], 3)])).json()
+    await place_order(client, owner.headers, [(item["id"], 1)])
+    async with part(app, DATABASE).session(write=False) as session:
+        events = (
+            await session.execute(
+                select(Event.type, Event.subject_id, Event.payload)
+                .where(Event.tenant_id == owner.tenant_id, Event.type != "item.created")
+                .order_by(Event.id)
+            )
+        ).all()
+    assert [(kind, subject) for kind, subject, _ in events][:2] == [
+        ("order.created", first["id"]),
+        ("item.stock_low", item["id"]),
+    ]
+    assert [kind for kind, _, _ in events].count("item.stock_low") == 1
+    assert events[1][2]["stock"] == 4
+
+
 async def test_an_order_writes_its_event_in_the_same_transaction(
     app: FastAPI, client: httpx.AsyncClient, owner: Account
 ) -> None:

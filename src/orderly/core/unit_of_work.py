@@ -47,7 +47,7 @@ from orderly.core.errors import AppError
 from orderly.core.failures import FailureCounts
 from orderly.core.identity import Principal
 from orderly.core.jobs import Job, JobQueue
-from orderly.core.outbox import Outbox
+from orderly.core.outbox import Outbox, OutboxRow
 from orderly.core.response_cache import ResponseCache
 
 AfterCommit = Callable[[], Awaitable[object]]
@@ -151,6 +151,16 @@ class UnitOfWork:
             event_type=str(event_type),
             subject_id=subject_id,
             payload=payload,
+        )
+
+    def event_row(
+        self, event_type: str, *, tenant_id: str, subject_id: str, payload: BaseModel
+    ) -> OutboxRow:
+        """The outbox row of a change, for a repository that writes it in the same
+        statement as the change (in this unit's transaction: a rollback drops both)."""
+        self._events = True
+        return self._units.outbox.row(
+            tenant_id=tenant_id, event_type=str(event_type), subject_id=subject_id, payload=payload
         )
 
     def mark_changed(self, namespace: str, tenant_id: str) -> None:

@@ -14,12 +14,27 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orderly.core.database import utcnow
+from orderly.core.outbox import OutboxRow
 from orderly.events.models import Event
 
-_INSERT_EVENT = insert(cast(Table, Event.__table__))
+_EVENTS = cast(Table, Event.__table__)
+_INSERT_EVENT = insert(_EVENTS)
 
 
 class OutboxWriter:
+    def row(
+        self, *, tenant_id: str, event_type: str, subject_id: str, payload: BaseModel
+    ) -> OutboxRow:
+        """``payload`` is the resource exactly as the API shows it (its read schema)."""
+        values: dict[str, object] = {
+            "tenant_id": tenant_id,
+            "type": event_type,
+            "subject_id": subject_id,
+            "payload": payload.model_dump(mode="json"),
+            "created_at": utcnow(),
+        }
+        return OutboxRow(_EVENTS, values)
+
     async def record(
         self,
         session: AsyncSession,
@@ -29,14 +44,7 @@ class OutboxWriter:
         subject_id: str,
         payload: BaseModel,
     ) -> None:
-        """``payload`` is the resource exactly as the API shows it (its read schema)."""
-        await session.execute(
-            _INSERT_EVENT,
-            {
-                "tenant_id": tenant_id,
-                "type": event_type,
-                "subject_id": subject_id,
-                "payload": payload.model_dump(mode="json"),
-                "created_at": utcnow(),
-            },
+        row = self.row(
+            tenant_id=tenant_id, event_type=event_type, subject_id=subject_id, payload=payload
         )
+        await session.execute(_INSERT_EVENT, row.values)

@@ -176,18 +176,28 @@ class ItemService:
     async def reserve(self, item_id: str, quantity: int) -> int | None:
         """Take ``quantity`` units atomically; the stock left, or None (and nothing
         taken) when the item has fewer, is archived or is not the tenant's."""
+        left = await self.take(item_id, quantity)
+        if left is not None:
+            await self.stock_taken(item_id, quantity, left)
+        return left
+
+    async def take(self, item_id: str, quantity: int) -> int | None:
+        """The conditional UPDATE of ``reserve`` alone: the caller reports what it took
+        with ``stock_taken`` (an order placed in one statement takes its stock there)."""
         if quantity <= 0:
             raise ValueError("quantity must be positive")
         left = await self.repo.take_stock(item_id, quantity)
-        if left is None:
-            return None
+        return None if left is None else left.stock
+
+    async def stock_taken(self, item_id: str, quantity: int, left: int) -> None:
+        """``quantity`` units of the item were taken, ``left`` remain: cached reads of
+        the catalog go stale, and crossing the low-stock threshold is announced."""
         self.uow.mark_changed(CACHE_NAMESPACE, self.tenant_id)
-        if left.stock <= LOW_STOCK_THRESHOLD < left.stock + quantity:
+        if left <= LOW_STOCK_THRESHOLD < left + quantity:
             # Rare (once per crossing): only then is the whole item read for the event.
             item = await self.repo.get_fresh(item_id)
             if item is not None:
                 await self._record(EventType.ITEM_STOCK_LOW, item)
-        return left.stock
 
     async def release(self, item_id: str, quantity: int) -> None:
         """Put ``quantity`` units back (a cancelled order), archived or not."""

@@ -1,10 +1,12 @@
-"""Placing an order: validate the lines and build the order (``prepare_order``), then
-take the stock (``take_stock``, called last by the service).
+"""Placing an order: validate the lines and build the order (``prepare_order``), then,
+once the repository has written it and taken the stock (``OrderRepository.place``),
+fail on a short line or report what was taken (``stock_taken``).
 
-Stock is taken with one conditional UPDATE per item (``stock = stock - q WHERE stock >=
-q``) inside the request's transaction, so concurrent orders can never oversell: the
-database serializes the decrements of one row, and a line that does not fit fails the
-whole order, whose transaction then rolls back every decrement already made.
+Stock is taken with a conditional UPDATE per item (``stock = stock - q WHERE stock >=
+q``) inside the request's transaction (``OrderRepository.place``), so concurrent orders
+can never oversell: the database serializes the decrements of one row, and a line that
+does not fit fails the whole order, whose transaction then rolls back every decrement
+already made.
 """
 
 from __future__ import annotations
@@ -95,15 +97,26 @@ def check_items(lines: Sequence[MergedLine], items: dict[str, OrderableItem]) ->
     return currency
 
 
-async def take_stock(
-    catalog: ItemService, lines: Sequence[MergedLine], items: dict[str, OrderableItem]
+def stock_to_take(lines: Sequence[MergedLine]) -> list[tuple[str, int]]:
+    """(item id, quantity) per line, by item id: two orders for the same items lock the
+    rows in the same sequence on PostgreSQL and cannot deadlock each other."""
+    return sorted((line.item_id, line.quantity) for line in lines)
+
+
+async def stock_taken(
+    catalog: ItemService,
+    takes: Sequence[tuple[str, int]],
+    left: dict[str, int],
+    items: dict[str, OrderableItem],
 ) -> None:
-    # A fixed order (by item id) means two orders for the same items lock the rows in
-    # the same sequence on PostgreSQL and cannot deadlock each other.
-    for line in sorted(lines, key=lambda merged: merged.item_id):
-        if await catalog.reserve(line.item_id, line.quantity) is None:
-            item = items[line.item_id]
-            raise InsufficientStockError(item.id, item.sku, line.quantity)
+    """Fail on the first line (by item id) whose stock was not taken (the unit of work
+    then rolls back every decrement made), else tell the catalog what was taken."""
+    for item_id, quantity in takes:
+        if item_id not in left:
+            item = items[item_id]
+            raise InsufficientStockError(item.id, item.sku, quantity)
+    for item_id, quantity in takes:
+        await catalog.stock_taken(item_id, quantity, left[item_id])
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from orderly.events.types import EventType
 from orderly.items.service import ItemService
 from orderly.orders.exceptions import InvalidOrderStateError, OrderNotFoundError
 from orderly.orders.models import Order
-from orderly.orders.placement import prepare_order, take_stock
+from orderly.orders.placement import prepare_order, stock_taken, stock_to_take
 from orderly.orders.repository import NewOrder, OrderRepository, UnpaidOrder, UnpaidOrders
 from orderly.orders.schemas import OrderCreate, OrderLineRead, OrderRead
 from orderly.orders.states import OrderStatus, can_transition, sources_of
@@ -77,14 +77,19 @@ class OrderService:
 
     async def create(self, data: OrderCreate) -> OrderRead:
         placement = await prepare_order(self.catalog, self.principal, data)
-        await self.repo.insert_new(placement.order)
         read = order_read(placement.order)
-        await self._record(EventType.ORDER_CREATED, read)
-        # Stock last: the conditional UPDATE locks the item rows until the commit, so
-        # everything else is written first and a hot item is locked for one round trip
-        # plus the commit, not for every INSERT of the order. A line that does not fit
-        # still rolls the whole order (and its event) back.
-        await take_stock(self.catalog, placement.lines, placement.items)
+        event = self.uow.event_row(
+            EventType.ORDER_CREATED,
+            tenant_id=self.principal.tenant_id,
+            subject_id=read.id,
+            payload=read,
+        )
+        # The order, its lines, its event and the stock in one repository call (one
+        # statement on PostgreSQL): the hot item's row is locked from there to the
+        # commit. A line that does not fit rolls the whole order (and its event) back.
+        takes = stock_to_take(placement.lines)
+        left = await self.repo.place(placement.order, takes, event, self.catalog.take)
+        await stock_taken(self.catalog, takes, left, placement.items)
         return read
 
     async def list(
