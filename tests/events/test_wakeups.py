@@ -41,8 +41,8 @@ class Arrivals:
         self.calls: list[tuple[float, list[PublishedEvent]]] = []
         self.arrival = asyncio.Event()
 
-    async def __call__(self, uow: UnitOfWork, batch: Sequence[PublishedEvent]) -> None:
-        self.calls.append((time.monotonic(), list(batch)))
+    async def __call__(self, uow: UnitOfWork, events: Sequence[PublishedEvent]) -> None:
+        self.calls.append((time.monotonic(), list(events)))
         self.arrival.set()
 
     def of(self, tenant_id: str) -> list[list[PublishedEvent]]:
