@@ -72,7 +72,7 @@ from orderly.events.sinks import EventSinks, PublishedEvent
 
 BATCH_SIZE = 500
 # A busy relay waits this long after a wake-up before its pass (see the docstring).
-BATCH_WINDOW_SECONDS = 0.01
+BATCH_WINDOW_SECONDS = 0.025
 FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 10.0
 STOP_GRACE_SECONDS = 5.0

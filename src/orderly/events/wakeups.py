@@ -39,7 +39,7 @@ logger = structlog.get_logger("orderly.events")
 
 # Commits within this window after a signal share the next one (the latency it adds
 # is this at most, against a p99 budget of 1 s commit → receiver).
-SIGNAL_WINDOW_SECONDS = 0.005
+SIGNAL_WINDOW_SECONDS = 0.01
 # redis-py's PubSub.aclose() can hang (redis/redis-py#3941): bounded, as in core.cache.
 CLOSE_TIMEOUT_SECONDS = 2.0
 MAX_RECONNECT_SECONDS = 10.0
