@@ -1,8 +1,8 @@
 """Waking the relay of another process: commits in the API, the relay in the worker.
 
 In scale-out mode with ``orderly worker`` running the jobs, the relay's pass (the
-advisory lock, numbering, the delivery rows, one queued job per delivery, the live
-fan-out) is background work: done in the API process, it took CPU from every request
+advisory lock, numbering, the delivery rows and their jobs, the live fan-out) is
+background work: done in the API process, it took CPU from every request
 (issue 13's budget: order creation with a subscribed endpoint ≥ 0.9x without). So
 there the API process only *signals* its commits, and the workers' relays publish:
 
