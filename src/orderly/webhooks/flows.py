@@ -7,8 +7,8 @@ receiver is waited for:
 1. **lease** (own unit of work, committed): one conditional UPDATE claims the pending,
    due, unheld deliveries of the job until ``now + lease``; the endpoint's URL and
    secrets are read (once per endpoint);
-2. **send** (no transaction): the URL is checked again (resolve, classify every
-   address) and each body POSTed to the checked address, at most
+2. **send** (no transaction): for each delivery, the URL is checked again (resolve,
+   classify every address) and the body POSTed to the checked address, at most
    ``SEND_CONCURRENCY`` at a time;
 3. **outcome** (a new unit): the attempts are recorded; each delivery succeeds, or is
    scheduled again (a delayed job, after the schedule's delay with jitter), or fails
@@ -214,16 +214,15 @@ class DeliveryRun:
         return tuple(opened)
 
     async def _send_all(self, claims: Sequence[Claim], at: datetime) -> list[SendResult]:
-        """Every claim's send, ``SEND_CONCURRENCY`` at a time; each endpoint's URL is
-        checked once for the batch, just before its sends."""
-        targets = {url: await self._check(url) for url in dict.fromkeys(c.url for c in claims)}
+        """Every claim's send, ``SEND_CONCURRENCY`` at a time; the URL is checked again
+        for each one (SPEC: at every delivery), just before it is sent."""
         gate = asyncio.Semaphore(SEND_CONCURRENCY)
 
         async def one(claim: Claim) -> SendResult:
-            target = targets[claim.url]
-            if isinstance(target, SendResult):
-                return target  # refused: nothing is sent
             async with gate:
+                target = await self._check(claim.url)
+                if isinstance(target, SendResult):
+                    return target  # refused: nothing is sent
                 return await self._send(claim, target, at)
 
         return list(await asyncio.gather(*(one(claim) for claim in claims)))
