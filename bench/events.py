@@ -39,14 +39,16 @@ from typing import Any
 import httpx
 
 from bench import wrk
+from bench.cpu import CpuMeter, tree
 from bench.out import say, warn
-from bench.pgcluster import SHARED
+from bench.pgcluster import SHARED, PgServer, PrivateCluster, postmaster_pid
 from bench.procs import (
     LOAD_CORE,
     REPO_ROOT,
     BenchError,
     Server,
     free_port,
+    group_pids,
     pinned,
     spawn,
     stop,
@@ -96,6 +98,9 @@ class Result:
     lags_ms: list[float] = field(default_factory=list)
     lag_sent: int = 0
     notes: list[str] = field(default_factory=list)
+    # CPU ms per order, per process ("api", "worker", "postgres"), one dict per round.
+    cpu_without: list[dict[str, float]] = field(default_factory=list)
+    cpu_with: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
@@ -112,6 +117,30 @@ class Result:
     def passed(self) -> bool:
         ratio_min, p99_max = BUDGETS[self.scenario]
         return self.errors == 0 and self.ratio >= ratio_min and self.p99_ms <= p99_max
+
+
+@dataclass
+class Meters:
+    """CPU time of each side, read from /proc (bench/cpu.py): the API process group,
+    the worker's, and the database's tree (None when the postmaster is not known)."""
+
+    meters: dict[str, CpuMeter] = field(default_factory=dict)
+
+    def add(self, name: str, meter: CpuMeter) -> None:
+        self.meters[name] = meter
+
+    def start(self) -> None:
+        for meter in self.meters.values():
+            meter.start()
+
+    def per_order(self, orders: int) -> dict[str, float]:
+        """CPU ms per order of each side since start()."""
+        spent = {name: meter.stop() for name, meter in self.meters.items()}
+        return {name: ms / max(orders, 1) for name, ms in spent.items()}
+
+
+def _cpu_line(cpu: dict[str, float]) -> str:
+    return "  ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
 
 
 def seed_tenant(base_url: str, name: str, hook_url: str | None) -> Tenant:
@@ -163,7 +192,12 @@ async def _open_loop(base_url: str, tenant: Tenant, rate: float, seconds: float)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
 
         async def one() -> bool:
-            resp = await client.post(f"{API}/orders", content=tenant.order_body, headers=headers)
+            try:
+                resp = await client.post(
+                    f"{API}/orders", content=tenant.order_body, headers=headers
+                )
+            except httpx.HTTPError:  # a server that cannot keep up: counted, not fatal
+                return False
             return resp.status_code == 201
 
         start, tasks = time.monotonic(), []
@@ -200,6 +234,27 @@ def reset(receiver: Server) -> None:
         client.post("/reset")
 
 
+WARM_UP_ORDERS = 5
+
+
+def warm_up(api: Server, receiver: Server, hooked: Tenant) -> None:
+    """A few deliveries end to end before anything is measured: `orderly worker` takes
+    tens of seconds to import the app on a loaded machine, and its start-up is not
+    delivery work (nor is a backlog it would find once up)."""
+    headers = {"X-API-Key": hooked.api_key, "Content-Type": "application/json"}
+    with httpx.Client(base_url=api.base_url, timeout=30) as client:
+        for _ in range(WARM_UP_ORDERS):
+            resp = client.post(f"{API}/orders", content=hooked.order_body, headers=headers)
+            expect(resp, 201, "warm-up order")
+    got = drain(receiver, WARM_UP_ORDERS, 180)
+    if got < WARM_UP_ORDERS:
+        raise BenchError(f"warm-up: {got}/{WARM_UP_ORDERS} deliveries in 180 s")
+    reset(receiver)
+
+
+SETTLE_SECONDS = 1.0  # after a run: the relay's last passes count in that run's CPU
+
+
 def webhooks(
     opts: argparse.Namespace,
     wrk_path: str,
@@ -207,27 +262,41 @@ def webhooks(
     receiver: Server,
     plain: Tenant,
     hooked: Tenant,
+    meters: Meters,
 ) -> Result:
+    """CPU per order counts from the start of wrk to the end of the drain (the deliveries
+    of a run's orders are that run's work, whenever they are sent), plus a settle."""
     result = Result("webhooks")
+    warm_up(api, receiver, hooked)
     for number in range(1, opts.rounds + 1):
         say(f"webhooks round {number}")
-        result.without.append(
-            _counted(result, orders_wrk(wrk_path, api.base_url, plain, opts.duration))
-        )
+        meters.start()
+        run = orders_wrk(wrk_path, api.base_url, plain, opts.duration)
+        time.sleep(SETTLE_SECONDS)
+        result.without.append(_counted(result, run))
+        result.cpu_without.append(meters.per_order(run.requests))
+        say(f"  cpu ms/order without: {_cpu_line(result.cpu_without[-1])}")
         reset(receiver)
-        run = _counted(result, orders_wrk(wrk_path, api.base_url, hooked, opts.duration))
-        result.with_.append(run)
+        meters.start()
+        run = orders_wrk(wrk_path, api.base_url, hooked, opts.duration)
+        result.with_.append(_counted(result, run))
         started = time.monotonic()
-        created = int(run * opts.duration)
-        got = drain(receiver, int(created * 0.99))
-        result.notes.append(
-            f"round {number}: {got} deliveries drained in {time.monotonic() - started:.1f} s"
-        )
+        got = drain(receiver, int(run.requests * 0.99))
+        drained = time.monotonic() - started
+        time.sleep(SETTLE_SECONDS)
+        result.cpu_with.append(meters.per_order(run.requests))
+        say(f"  cpu ms/order with:    {_cpu_line(result.cpu_with[-1])}")
+        result.notes.append(f"round {number}: {got} deliveries drained in {drained:.1f} s")
     reset(receiver)
     result.lag_sent = open_loop(api.base_url, hooked, opts.rate, opts.lag_seconds)
+    result.errors += int(opts.rate * opts.lag_seconds) - result.lag_sent
     got = drain(receiver, result.lag_sent, 30)
     result.lags_ms = list(receiver_stats(receiver)["lags_ms"])
-    result.notes.append(f"lag phase: {result.lag_sent} orders at {opts.rate:g}/s, {got} delivered")
+    p50 = statistics.median(result.lags_ms) if result.lags_ms else float("inf")
+    result.notes.append(
+        f"lag phase: {result.lag_sent} orders at {opts.rate:g}/s, {got} delivered, "
+        f"p50 {p50:,.0f} ms"
+    )
     return result
 
 
@@ -311,6 +380,17 @@ def markdown(results: Sequence[Result], title: str) -> str:
         )
     for r in results:
         lines += ["", f"{r.scenario}: " + "; ".join(r.notes)]
+    cpu = [r for r in results if r.cpu_without and r.cpu_with]
+    if cpu:
+        lines += [
+            "", "CPU ms per order (median of the rounds; with = through the drain)", "",
+            "| scenario | process | without | with | with - without |", "|---|---|--:|--:|--:|",
+        ]  # fmt: skip
+        for r in cpu:
+            for name in r.cpu_with[0]:
+                a = statistics.median(c.get(name, 0.0) for c in r.cpu_without)
+                b = statistics.median(c.get(name, 0.0) for c in r.cpu_with)
+                lines.append(f"| {r.scenario} | {name} | {a:.2f} | {b:.2f} | {b - a:+.2f} |")
     return "\n".join(lines)
 
 
@@ -323,12 +403,32 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--sse-clients", type=int, default=200)
     p.add_argument("--only", default="webhooks,sse")
     p.add_argument("--embedded", action="store_true", help="SQLite, no Redis, jobs in-process")
+    p.add_argument(
+        "--pg",
+        choices=("shared", "private"),
+        default="shared",
+        help="private: a cluster of the run's own pinned to the API's core (bench/pgcluster"
+        ".py), so its CPU per order is the run's alone; shared: the machine's, unpinned",
+    )
     p.add_argument("--orderly-command", default="uv run orderly")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p.parse_args(argv)
 
 
-def _config(opts: argparse.Namespace, stack: ExitStack) -> OrderlyConfig:
+def _postgres(opts: argparse.Namespace, stack: ExitStack, meters: Meters) -> PgServer:
+    if opts.pg == "shared":
+        return SHARED  # other databases' backends share its tree: CPU not measured
+    cluster = PrivateCluster()
+    pg = cluster.start()
+    stack.callback(cluster.stop)
+    if pg.data_dir is not None:
+        postmaster = postmaster_pid(pg.data_dir)
+        meters.add("postgres", CpuMeter(lambda: tree(postmaster)))
+    say(f"private PostgreSQL cluster on port {pg.port}, pinned to the API's core")
+    return pg
+
+
+def _config(opts: argparse.Namespace, stack: ExitStack, meters: Meters) -> OrderlyConfig:
     env = {
         # Production takes https webhook URLs only, and the receiver is plain http on
         # loopback; the A/B pairs run on this one server, so the ratios stay fair.
@@ -340,10 +440,11 @@ def _config(opts: argparse.Namespace, stack: ExitStack) -> OrderlyConfig:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="orderly-events-"))
         url, prefix = f"sqlite+aiosqlite:///{tmp}/bench.db", None
     else:
+        pg = _postgres(opts, stack, meters)
         name = new_database_name()
-        create_database(SHARED, name)
-        stack.callback(drop_database, SHARED, name)
-        url, prefix = SHARED.app_url(name), f"bench{secrets.token_hex(4)}:"
+        create_database(pg, name)
+        stack.callback(drop_database, pg, name)
+        url, prefix = pg.app_url(name), f"bench{secrets.token_hex(4)}:"
         stack.callback(delete_redis_prefix, REDIS_URL, prefix)
         env["APP_WORKER_IN_PROCESS"] = "false"
     return OrderlyConfig(
@@ -366,15 +467,20 @@ def execute(opts: argparse.Namespace, log_dir: Path) -> list[Result]:
     wrk_path = wrk.ensure_wrk()
     chosen = set(opts.only.split(","))
     results: list[Result] = []
+    meters = Meters()
     with ExitStack() as stack:
-        config = _config(opts, stack)
+        config = _config(opts, stack, meters)
         if config.postgres:
             migrate(config)
         api = _start(stack, start_orderly("orderly", config, True, log_dir), "/health/ready")
+        api_pid = api.proc.pid
+        meters.add("api", CpuMeter(lambda: group_pids(api_pid)))
         if not opts.embedded:
             argv = pinned(LOAD_CORE, [*config.command, "worker"])
             worker = spawn("worker", argv, orderly_env(config, True), log_dir / "worker.log", 0)
             stack.callback(stop, worker)
+            worker_pid = worker.proc.pid
+            meters.add("worker", CpuMeter(lambda: group_pids(worker_pid)))
         port = free_port()
         argv = pinned(
             LOAD_CORE, [sys.executable, "-m", "bench.listeners", "receiver", "--port", str(port)]
@@ -387,7 +493,7 @@ def execute(opts: argparse.Namespace, log_dir: Path) -> list[Result]:
         plain = seed_tenant(api.base_url, "plain", None)
         if "webhooks" in chosen:
             hooked = seed_tenant(api.base_url, "hooked", f"{receiver.base_url}/hook")
-            results.append(webhooks(opts, wrk_path, api, receiver, plain, hooked))
+            results.append(webhooks(opts, wrk_path, api, receiver, plain, hooked, meters))
         if "sse" in chosen:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="orderly-sse-")))
             results.append(sse(opts, wrk_path, api, plain, tmp))

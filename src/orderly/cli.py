@@ -180,7 +180,7 @@ async def _work(settings: Settings, extra: list[Provider]) -> None:
     import structlog
 
     from orderly.app import open_container
-    from orderly.app.container import PROVIDERS
+    from orderly.app.container import WORKER_PROVIDERS
     from orderly.core.jobs_saq import SAQ_JOBS
 
     logger = structlog.get_logger("orderly.worker")
@@ -190,7 +190,7 @@ async def _work(settings: Settings, extra: list[Provider]) -> None:
         loop.add_signal_handler(signum, stop.set)
     # This process is the worker: the container must not start a second one inside.
     here = settings.model_copy(update={"worker_in_process": False})
-    async with open_container(here, (*PROVIDERS, *extra)) as container:
+    async with open_container(here, (*WORKER_PROVIDERS, *extra)) as container:
         if stop.is_set():
             return
         jobs = container[SAQ_JOBS]

@@ -236,6 +236,12 @@ PROVIDERS: tuple[Provider, ...] = (
     # they queue for) is registered by then; closed first, before the jobs drain.
     events.provide_relay,
 )
+# `orderly worker`: the same parts, but its relay is the one that publishes what the API
+# processes commit, woken by their signals (events/wakeups.py).
+WORKER_PROVIDERS: tuple[Provider, ...] = (
+    *(provide for provide in PROVIDERS if provide is not events.provide_relay),
+    events.provide_worker_relay,
+)
 
 
 @asynccontextmanager

@@ -42,10 +42,16 @@ The relay lock:
 
 When it runs: a unit of work that recorded events wakes this process's relay as it
 commits (``UnitsOfWork.on_events_committed``: an ``asyncio.Event`` set, no I/O on the
-request path), so an idle relay publishes within milliseconds. Commits in other
-processes are found by polling every ``poll_seconds`` (``APP_RELAY_POLL_SECONDS``).
-A full batch is followed at once by the next. A failure (a sink, the database) backs
-off exponentially up to ``MAX_BACKOFF_SECONDS``; the loop never ends but on ``stop``.
+request path), so an idle relay publishes within milliseconds. Under load a pass
+numbers many orders: a wake-up that comes after a pass that published something waits
+``BATCH_WINDOW_SECONDS`` first, so the commits of that window share one pass (one
+lock, one transaction, one commit, one queue round trip) instead of a pass each. In
+scale-out with ``orderly worker`` the API processes do not run passes on their commits
+at all: they signal the workers' relays through Redis (``wakeups.py``). Commits in
+other processes are otherwise found by polling every ``poll_seconds``
+(``APP_RELAY_POLL_SECONDS``). A full batch is followed at once by the next. A failure
+(a sink, the database) backs off exponentially up to ``MAX_BACKOFF_SECONDS``; the loop
+never ends but on ``stop``.
 """
 
 from __future__ import annotations
@@ -65,6 +71,8 @@ from orderly.events.repository import EventRepository
 from orderly.events.sinks import EventSinks, PublishedEvent
 
 BATCH_SIZE = 500
+# A busy relay waits this long after a wake-up before its pass (see the docstring).
+BATCH_WINDOW_SECONDS = 0.025
 FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 10.0
 STOP_GRACE_SECONDS = 5.0
@@ -85,12 +93,14 @@ class Relay:
         failures: FailureCounts,
         poll_seconds: float,
         batch_size: int = BATCH_SIZE,
+        batch_window_seconds: float = BATCH_WINDOW_SECONDS,
     ) -> None:
         self._container = container
         self._sinks = sinks
         self._failures = failures
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
+        self._batch_window = batch_window_seconds
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -143,8 +153,12 @@ class Relay:
                 await _wait(self._stop, backoff)
                 continue
             backoff = 0.0
-            if published < self._batch_size:
-                await _wait(self._wake, self._poll_seconds)
+            if published >= self._batch_size:
+                continue
+            await _wait(self._wake, self._poll_seconds)
+            if published and self._wake.is_set() and self._batch_window > 0:
+                # Busy: the commits of the next few milliseconds join this wake-up's pass.
+                await _wait(self._stop, self._batch_window)
 
     async def _take_relay_lock(self, uow: UnitOfWork) -> None:
         connection = await uow.session.connection(execution_options={BACKGROUND: True})

@@ -43,10 +43,6 @@ class WebhookPolicy:
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=self.timeout_seconds) + LEASE_MARGIN
-
     def retry_delay(self, failed_attempts: int) -> float | None:
         """Seconds until the next try after ``failed_attempts`` failures in the
         current schedule (with jitter), or None once the schedule is spent."""
@@ -63,5 +59,6 @@ WEBHOOK_SENDER: Key[WebhookSender] = Key("webhooks.sender")
 
 # Job names.
 DELIVER_JOB = "webhooks.deliver"
+DELIVER_BATCH_JOB = "webhooks.deliver_batch"
 SWEEP_JOB = "webhooks.sweep"
 PURGE_JOB = "webhooks.purge"

@@ -114,17 +114,18 @@ class LeasedDelivery:
 
 
 async def lease(
-    session: AsyncSession, delivery_id: str, *, now: datetime, due_by: datetime,
+    session: AsyncSession, delivery_ids: Sequence[str], *, now: datetime, due_by: datetime,
     until: datetime, token: str,
-) -> LeasedDelivery | None:  # fmt: skip
-    """Claim a pending delivery that is due (``next_attempt_at`` by ``due_by``) and not
-    held by another worker, or whose holder's lease ran out (a killed worker). One
-    conditional UPDATE: of two workers, exactly one gets the row."""
+) -> list[LeasedDelivery]:  # fmt: skip
+    """Claim the deliveries of ``delivery_ids`` that are pending, due
+    (``next_attempt_at`` by ``due_by``) and not held by another worker, or whose
+    holder's lease ran out (a killed worker). One conditional UPDATE: of two workers,
+    exactly one gets each row; the others are left out of the answer."""
     d = WebhookDelivery
     result = await session.execute(
         update(d)
         .where(
-            d.id == delivery_id,
+            d.id.in_(delivery_ids),
             d.status == PENDING,
             or_(d.leased_until.is_(None), d.leased_until < now),
             or_(d.next_attempt_at.is_(None), d.next_attempt_at <= due_by),
@@ -133,8 +134,7 @@ async def lease(
         .returning(d.id, d.tenant_id, d.endpoint_id, d.event_id, d.body, d.scheduled_attempts)
         .execution_options(synchronize_session=False)
     )
-    row = result.one_or_none()
-    return None if row is None else LeasedDelivery(*row)
+    return [LeasedDelivery(*row) for row in result]
 
 
 async def settle(
@@ -152,8 +152,8 @@ async def settle(
     return result.one_or_none() is not None
 
 
-async def add_attempt(session: AsyncSession, attempt: WebhookAttempt) -> None:
-    session.add(attempt)
+async def add_attempts(session: AsyncSession, attempts: Sequence[WebhookAttempt]) -> None:
+    session.add_all(attempts)
     await session.flush()
 
 

@@ -16,6 +16,7 @@ from orderly.webhooks import tasks
 from orderly.webhooks.addresses import SystemResolver, UrlPolicy
 from orderly.webhooks.flows import WebhookSink
 from orderly.webhooks.policy import (
+    DELIVER_BATCH_JOB,
     DELIVER_JOB,
     PURGE_JOB,
     SWEEP_JOB,
@@ -64,6 +65,7 @@ async def provide(container: Container, settings: Settings) -> None:
     container[USAGE_METERS].register("webhook_endpoints", count_endpoints)
     jobs = container[JOBS]
     jobs.register(DELIVER_JOB, partial(tasks.deliver, container))
+    jobs.register(DELIVER_BATCH_JOB, partial(tasks.deliver_batch, container))
     sweep_margin = timedelta(seconds=settings.webhook_sweep_seconds)
     jobs.register_periodic(
         SWEEP_JOB,

@@ -14,6 +14,12 @@ async def deliver(container: Container, args: JobArgs) -> None:
     await DeliveryRun(container).deliver(str(args["delivery_id"]))
 
 
+async def deliver_batch(container: Container, args: JobArgs) -> None:
+    """``webhooks.deliver_batch(delivery_ids)``: one attempt each, leased together."""
+    ids = [str(delivery_id) for delivery_id in args["delivery_ids"]]
+    await DeliveryRun(container).deliver_many(ids)
+
+
 async def sweep(container: Container, margin: timedelta, args: JobArgs) -> None:
     """``webhooks.sweep``: re-queue pending deliveries whose job was lost."""
     await Sweeper(container, margin=margin).sweep()
