@@ -33,7 +33,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 STREAM_PATH = "/api/v1/events/stream"
@@ -71,8 +71,8 @@ class SseClient(asyncio.Protocol):
         self.buffer = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if isinstance(transport, asyncio.WriteTransport):
-            transport.write(self.request)
+        # uvloop's transports are not registered as asyncio.Transport subclasses.
+        cast("asyncio.Transport", transport).write(self.request)
 
     def data_received(self, data: bytes) -> None:
         now = time.time()
