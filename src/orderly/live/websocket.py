@@ -9,7 +9,7 @@ subscribe replaces the previous one) and ``{"type": "ping"}`` (answered ``{"type
 "pong"}``). Server messages: each event object, and ``{"type": "error", "code",
 "detail"}``. Closed with 1013 when more than ``max_pending_events`` events wait for a
 client that does not read, and with 4001 when the credential it connected with
-expires.
+expires or (an API key) is revoked (``credentials.KeyWatch``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from orderly.core.access import authenticate
 from orderly.core.container import Container, container_of
 from orderly.core.errors import AppError
 from orderly.core.identity import Principal
+from orderly.live.credentials import KEY_WATCH
 from orderly.live.exceptions import InvalidTypeFilterError
 from orderly.live.filters import MAX_PATTERNS, TypePatterns
 from orderly.live.service import StreamService
@@ -121,6 +122,15 @@ class SocketSession:
         self._pump: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
+        key_watch = self.streams.container[KEY_WATCH]
+        with key_watch.watch(self.principal.api_key_id, self._revoked):
+            await self._run()
+
+    def _revoked(self) -> None:
+        self._close_with = (TOKEN_EXPIRED, "credential revoked")
+        self._ending.set()
+
+    async def _run(self) -> None:
         receiver = asyncio.create_task(self._receive())
         ending = asyncio.create_task(self._ending.wait())
         timeout = None if self.expires_at is None else max(0.0, self.expires_at - time.time())
