@@ -21,6 +21,7 @@ async def provide(container: Container, settings: Settings) -> None:
         container[REDIS],
         channel=f"{settings.redis_prefix}live:events",
         max_pending=settings.live_max_pending_events,
+        coalesce_seconds=settings.live_coalesce_ms / 1000,
     )
     container.add(LIVE_HUB, hub, close=hub.stop)
     await hub.start()
