@@ -76,6 +76,7 @@ SCOPES = ["read:items", "write:items", "read:orders", "write:orders", "manage:we
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 # The limiter still runs on every request; only its ceiling is out of the way.
 PLAN_LIMITS = {"free": {"requests_per_minute": 1_000_000_000, "webhook_endpoints": 10}}
+LAG_GRACE_SECONDS = 3.0  # after the last 201, for the last events to reach the crowd
 BUDGETS = {"webhooks": (0.90, 1000.0), "sse": (0.85, 250.0)}  # (ratio, p99 lag ms)
 
 
@@ -303,7 +304,10 @@ def _crowd(
 
 
 def _crowd_result(crowd: list[tuple[subprocess.Popen[bytes], Path]]) -> dict[str, Any]:
-    """The processes' results together: counts summed, CPU per process kept."""
+    """Stop the crowd; the processes' results together: counts summed, CPU per process
+    kept."""
+    for proc, _ in crowd:
+        proc.terminate()  # ends its listening window; it writes its results
     merged: dict[str, Any] = {"connected": 0, "frames": 0, "cpu_pct": [], "events": {}}
     for proc, part in crowd:
         proc.wait(timeout=120)
@@ -341,9 +345,14 @@ def sse(opts: argparse.Namespace, wrk_path: str, api: Server, tenant: Tenant, tm
             f"round {number}: {seen['connected']} clients, {seen['frames']} events received, "
             f"crowd CPU % per process {seen['cpu_pct']}"
         )
-    crowd = _crowd(opts, api, tenant, opts.lag_seconds + 3, tmp / "sse-lag", record=True)
+    crowd = _crowd(opts, api, tenant, opts.lag_seconds + 120, tmp / "sse-lag", record=True)
     answered: dict[str, float] = {}
+    meter = CpuMeter(lambda: group_pids(api.proc.pid))
+    meter.start()
     result.lag_sent = open_loop(api.base_url, tenant, opts.rate, opts.lag_seconds, answered)
+    # The open loop ends with its last 201; its events may still be on their way.
+    time.sleep(LAG_GRACE_SECONDS)
+    lag_cpu = meter.stop()
     seen = _crowd_result(crowd)
     result.listener_cpu_pct.append(seen["cpu_pct"])
     received = 0
@@ -359,7 +368,8 @@ def sse(opts: argparse.Namespace, wrk_path: str, api: Server, tenant: Tenant, tm
         f"{received}/{expected} received; p50/p99 lag from created_at "
         f"{_pct(result.lags_ms, 0.5):.0f}/{_pct(result.lags_ms, 0.99):.0f} ms, from the 201 "
         f"{_pct(result.lags_from_201_ms, 0.5):.0f}/{_pct(result.lags_from_201_ms, 0.99):.0f} ms; "
-        f"crowd CPU % per process {seen['cpu_pct']}"
+        f"crowd CPU % per process {seen['cpu_pct']}; server CPU "
+        f"{lag_cpu / max(1, result.lag_sent):.2f} ms/order at {opts.rate:g}/s"
     )
     if result.cpu_ms_without and result.cpu_ms_with:
         result.notes.append(

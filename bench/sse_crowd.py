@@ -17,18 +17,20 @@ read each 201 (after the commit). So ``arrival - created_at`` is an upper bound 
 commit -> client, and ``arrival - 201 read`` a lower bound (it can be negative: the
 relay may publish before the creator reads its 201).
 
-Writes ``READY`` to ``OUT.ready`` once every client has its 200, listens ``--seconds``
-and writes ``{"clients", "connected", "frames", "seconds", "cpu_s", "events"}`` to
-OUT, with ``events`` = ``{seq: [created_at, order id, [arrival, ...]]}`` when
-``--record`` is given (the lag phase), else ``{}``.
+Writes ``READY`` to ``OUT.ready`` once every client has its 200, listens until
+SIGTERM (at most ``--seconds``) and writes ``{"clients", "connected", "frames",
+"seconds", "cpu_s", "events"}`` to OUT, with ``events`` = ``{seq: [created_at,
+order id, [arrival, ...]]}`` when ``--record`` is given (the lag phase), else ``{}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from datetime import datetime
@@ -136,7 +138,10 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.to_thread(Path(f"{args.out}.ready").write_text, "READY\n")
     crowd.frames, crowd.events = 0, {}  # count from READY on
     before, started = os.times(), time.monotonic()
-    await asyncio.sleep(args.seconds)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=args.seconds)
     after, seconds = os.times(), time.monotonic() - started
     crowd.done.set()
     for transport in transports:
