@@ -1,5 +1,6 @@
 """GET /api/v1/ws over a real socket: authenticated before accept, subscribe / after /
-ping, member isolation, 1013 for a client that cannot keep up, 4001 on expiry."""
+ping, member isolation, 1013 for a client that cannot keep up, 4001 on expiry and on
+revocation of the API key it acts for."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -193,6 +195,23 @@ async def test_a_socket_is_closed_with_4001_when_its_access_token_expires(
         user_id=shop.owner.user_id, tenant_id=shop.owner.tenant_id, role=Role.OWNER, generation=0
     )
     async with socket_to(live_server, {"Authorization": f"Bearer {short}"}) as websocket:
+        await websocket.send('{"type": "subscribe"}')
+        assert await _close_code(websocket) == 4001
+    await wait_for(lambda: hub_of(app).size == 0, "subscription released")
+
+
+async def test_a_socket_is_closed_with_4001_when_its_api_key_expires(
+    client: httpx.AsyncClient, app: FastAPI, live_server: str
+) -> None:
+    shop = await open_shop(client)
+    soon = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
+    created = await client.post(
+        "/api/v1/api-keys",
+        headers=shop.owner.headers,
+        json={"name": "short", "scopes": ["read:orders"], "expires_at": soon},
+    )
+    assert created.status_code == 201, created.text
+    async with socket_to(live_server, key_headers(created.json()["key"])) as websocket:
         await websocket.send('{"type": "subscribe"}')
         assert await _close_code(websocket) == 4001
     await wait_for(lambda: hub_of(app).size == 0, "subscription released")

@@ -24,9 +24,7 @@ from fastapi import WebSocket
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from orderly.auth.tokens import ACCESS_TOKENS
-from orderly.auth.tokens import InvalidTokenError as TokenRejected
-from orderly.core.access import authenticate
+from orderly.core.access import API_KEYS, BEARER_TOKENS, authenticate
 from orderly.core.container import Container, container_of
 from orderly.core.errors import AppError
 from orderly.core.identity import Principal
@@ -47,15 +45,17 @@ MAX_MESSAGE_CHARS = 4096
 CLOSE_TIMEOUT_SECONDS = 5.0
 
 
-def credential_expiry(conn: HTTPConnection, container: Container) -> float | None:
-    """When the bearer token of ``conn`` expires (epoch seconds); None for API keys."""
+async def credential_expiry(conn: HTTPConnection, container: Container) -> float | None:
+    """When the credential of ``conn`` expires (epoch seconds), read the way
+    ``core.access.authenticate`` picks it: a bearer token, else an API key with an
+    ``expires_at``; None when it does not expire."""
     scheme, _, token = (conn.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    try:
-        return container[ACCESS_TOKENS].verify(token.strip()).expires_at
-    except TokenRejected:
-        return None
+    if scheme.lower() == "bearer" and token.strip():
+        return await container[BEARER_TOKENS].expires_at(token.strip())
+    api_key = conn.headers.get("x-api-key")
+    if api_key:
+        return await container[API_KEYS].expires_at(api_key)
+    return None
 
 
 async def _authenticate(websocket: WebSocket, container: Container) -> Redeemed | None:
@@ -66,7 +66,7 @@ async def _authenticate(websocket: WebSocket, container: Container) -> Redeemed 
         principal = await authenticate(websocket)
     except AppError:
         return None
-    return Redeemed(principal, credential_expiry(websocket, container))
+    return Redeemed(principal, await credential_expiry(websocket, container))
 
 
 async def serve_socket(websocket: WebSocket) -> None:
