@@ -419,6 +419,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--only", default="webhooks,sse")
     p.add_argument("--embedded", action="store_true", help="SQLite, no Redis, jobs in-process")
     p.add_argument("--orderly-command", default="uv run orderly")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra APP_* setting for the server (repeatable), e.g. APP_LIVE_COALESCE_MS=50",
+    )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p.parse_args(argv)
 
@@ -431,6 +438,11 @@ def _config(opts: argparse.Namespace, stack: ExitStack) -> OrderlyConfig:
         "APP_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
         "APP_PLAN_LIMITS": json.dumps(PLAN_LIMITS),
     }
+    for pair in opts.server_env:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise BenchError(f"--server-env takes KEY=VALUE, got {pair!r}")
+        env[key] = value
     if opts.embedded:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="orderly-events-"))
         url, prefix = f"sqlite+aiosqlite:///{tmp}/bench.db", None
