@@ -245,7 +245,7 @@ class Settings(BaseSettings):
     live_max_pending_events: int = Field(default=1000, ge=1)
     # Events arriving within this window are fanned out together: one wake-up and one
     # write per stream for all of them (live.hub). 0: each at once.
-    live_coalesce_ms: float = Field(default=20.0, ge=0, le=1000)
+    live_coalesce_ms: float = Field(default=50.0, ge=0, le=1000)
 
     @field_validator("webhook_retry_schedule")
     @classmethod
