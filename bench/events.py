@@ -29,10 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,7 @@ SCOPES = ["read:items", "write:items", "read:orders", "write:orders", "manage:we
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 # The limiter still runs on every request; only its ceiling is out of the way.
 PLAN_LIMITS = {"free": {"requests_per_minute": 1_000_000_000, "webhook_endpoints": 10}}
+LAG_GRACE_SECONDS = 3.0  # after the last 201, for the last events to reach the crowd
 BUDGETS = {"webhooks": (0.90, 1000.0), "sse": (0.85, 250.0)}  # (ratio, p99 lag ms)
 
 
@@ -101,6 +103,9 @@ class Result:
     # CPU ms per order, per process ("api", "worker", "postgres"), one dict per round.
     cpu_without: list[dict[str, float]] = field(default_factory=list)
     cpu_with: list[dict[str, float]] = field(default_factory=list)
+    # SSE: arrival - the creator's read of the 201 (a lower bound of commit -> client).
+    lags_from_201_ms: list[float] = field(default_factory=list)
+    listener_cpu_pct: list[list[float]] = field(default_factory=list)  # per crowd process
 
     @property
     def ratio(self) -> float:
@@ -185,8 +190,11 @@ def orders_wrk(wrk_path: str, base_url: str, tenant: Tenant, seconds: float) -> 
     return result
 
 
-async def _open_loop(base_url: str, tenant: Tenant, rate: float, seconds: float) -> int:
-    """Orders at a fixed rate whatever the answers' latency; returns the 201 count."""
+async def _open_loop(
+    base_url: str, tenant: Tenant, rate: float, seconds: float, answered: dict[str, float]
+) -> int:
+    """Orders at a fixed rate whatever the answers' latency; returns the 201 count and
+    fills ``answered`` with order id -> ``time.time()`` when its 201 was read."""
     headers = {"X-API-Key": tenant.api_key, "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=256)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
@@ -196,9 +204,12 @@ async def _open_loop(base_url: str, tenant: Tenant, rate: float, seconds: float)
                 resp = await client.post(
                     f"{API}/orders", content=tenant.order_body, headers=headers
                 )
-            except httpx.HTTPError:  # a server that cannot keep up: counted, not fatal
+            except httpx.HTTPError:
+                return False  # counted as missing: fewer 201s than orders sent
+            if resp.status_code != 201:
                 return False
-            return resp.status_code == 201
+            answered[str(resp.json()["id"])] = time.time()
+            return True
 
         start, tasks = time.monotonic(), []
         for index in range(int(rate * seconds)):
@@ -209,8 +220,16 @@ async def _open_loop(base_url: str, tenant: Tenant, rate: float, seconds: float)
         return sum(await asyncio.gather(*tasks))
 
 
-def open_loop(base_url: str, tenant: Tenant, rate: float, seconds: float) -> int:
-    return asyncio.run(_open_loop(base_url, tenant, rate, seconds))
+def open_loop(
+    base_url: str,
+    tenant: Tenant,
+    rate: float,
+    seconds: float,
+    answered: dict[str, float] | None = None,
+) -> int:
+    return asyncio.run(
+        _open_loop(base_url, tenant, rate, seconds, {} if answered is None else answered)
+    )
 
 
 def receiver_stats(receiver: Server) -> dict[str, Any]:
@@ -306,61 +325,121 @@ def _counted(result: Result, run: wrk.WrkResult) -> float:
 
 
 def _crowd(
-    opts: argparse.Namespace, api: Server, tenant: Tenant, seconds: float, out: Path
-) -> subprocess.Popen[bytes]:
-    argv = pinned(
-        LOAD_CORE,
-        [
-            sys.executable, "-m", "bench.listeners", "sse",
-            "--base-url", api.base_url, "--api-key", tenant.api_key,
-            "--clients", str(opts.sse_clients), "--seconds", str(seconds), "--out", str(out),
-        ],
-    )  # fmt: skip
-    proc = subprocess.Popen(argv, cwd=REPO_ROOT)  # noqa: S603 - argv built here
-    ready = Path(f"{out}.ready")
+    opts: argparse.Namespace,
+    api: Server,
+    tenant: Tenant,
+    seconds: float,
+    out: Path,
+    *,
+    record: bool = False,
+) -> list[tuple[subprocess.Popen[bytes], Path]]:
+    """``--sse-procs`` processes of ``bench.sse_crowd`` sharing ``--sse-clients``, all
+    pinned to the load core (like wrk); returns once every client has its 200."""
+    crowd = []
+    for index in range(opts.sse_procs):
+        clients = opts.sse_clients // opts.sse_procs + (
+            1 if index < opts.sse_clients % opts.sse_procs else 0
+        )
+        part = out.with_suffix(f".{index}.json")
+        argv = pinned(
+            LOAD_CORE,
+            [
+                sys.executable, "-m", "bench.sse_crowd",
+                "--base-url", api.base_url, "--api-key", tenant.api_key,
+                "--clients", str(clients), "--seconds", str(seconds), "--out", str(part),
+                *(["--record"] if record else []),
+            ],
+        )  # fmt: skip
+        crowd.append((subprocess.Popen(argv, cwd=REPO_ROOT), part))  # noqa: S603 - our argv
     deadline = time.monotonic() + 90
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise BenchError(f"the SSE clients did not all connect (exit {proc.returncode})")
-        time.sleep(0.2)
-    return proc
+    for proc, part in crowd:
+        while not Path(f"{part}.ready").exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                for other, _ in crowd:
+                    other.kill()
+                raise BenchError(f"the SSE clients did not all connect (exit {proc.returncode})")
+            time.sleep(0.1)
+    return crowd
 
 
-def _crowd_result(proc: subprocess.Popen[bytes], out: Path) -> dict[str, Any]:
-    proc.wait(timeout=120)
-    return dict(json.loads(out.read_text()))
+def _crowd_result(crowd: list[tuple[subprocess.Popen[bytes], Path]]) -> dict[str, Any]:
+    """Stop the crowd; the processes' results together: counts summed, CPU per process
+    kept."""
+    for proc, _ in crowd:
+        proc.terminate()  # ends its listening window; it writes its results
+    merged: dict[str, Any] = {"connected": 0, "frames": 0, "cpu_pct": [], "events": {}}
+    for proc, part in crowd:
+        proc.wait(timeout=120)
+        seen = json.loads(part.read_text())
+        merged["connected"] += seen["connected"]
+        merged["frames"] += seen["frames"]
+        merged["cpu_pct"].append(round(100 * seen["cpu_s"] / seen["seconds"], 1))
+        for seq, (created, order_id, arrivals) in seen["events"].items():
+            merged["events"].setdefault(seq, [created, order_id, []])[2].extend(arrivals)
+    return merged
+
+
+def _metered(result: Result, api: Server, run: Callable[[], wrk.WrkResult], with_: bool) -> None:
+    meter = CpuMeter(lambda: group_pids(api.proc.pid))
+    meter.start()
+    done = run()
+    cpu = meter.stop()
+    (result.with_ if with_ else result.without).append(_counted(result, done))
+    per_order = cpu / done.requests if done.requests else float("nan")
+    (result.cpu_with if with_ else result.cpu_without).append({"api": per_order})
+    say(f"  server CPU {per_order:.2f} ms/order")
 
 
 def sse(opts: argparse.Namespace, wrk_path: str, api: Server, tenant: Tenant, tmp: Path) -> Result:
     result = Result("sse")
+    load = partial(orders_wrk, wrk_path, api.base_url, tenant, opts.duration)
     for number in range(1, opts.rounds + 1):
         say(f"sse round {number}")
-        result.without.append(
-            _counted(result, orders_wrk(wrk_path, api.base_url, tenant, opts.duration))
-        )
-        out = tmp / f"sse-{number}.json"
-        crowd = _crowd(opts, api, tenant, opts.duration + 2, out)
-        result.with_.append(
-            _counted(result, orders_wrk(wrk_path, api.base_url, tenant, opts.duration))
-        )
-        seen = _crowd_result(crowd, out)
+        _metered(result, api, load, with_=False)
+        crowd = _crowd(opts, api, tenant, opts.duration + 2, tmp / f"sse-{number}")
+        _metered(result, api, load, with_=True)
+        seen = _crowd_result(crowd)
+        result.listener_cpu_pct.append(seen["cpu_pct"])
         result.notes.append(
-            f"round {number}: {seen['connected']} clients, {seen['events']} events received"
+            f"round {number}: {seen['connected']} clients, {seen['frames']} events received, "
+            f"crowd CPU % per process {seen['cpu_pct']}"
         )
-    out = tmp / "sse-lag.json"
-    crowd = _crowd(opts, api, tenant, opts.lag_seconds + 3, out)
-    result.lag_sent = open_loop(api.base_url, tenant, opts.rate, opts.lag_seconds)
-    seen = _crowd_result(crowd, out)
-    result.lags_ms = list(seen["lags_ms"])
+    crowd = _crowd(opts, api, tenant, opts.lag_seconds + 120, tmp / "sse-lag", record=True)
+    answered: dict[str, float] = {}
+    meter = CpuMeter(lambda: group_pids(api.proc.pid))
+    meter.start()
+    result.lag_sent = open_loop(api.base_url, tenant, opts.rate, opts.lag_seconds, answered)
+    # The open loop ends with its last 201; its events may still be on their way.
+    time.sleep(LAG_GRACE_SECONDS)
+    lag_cpu = meter.stop()
+    seen = _crowd_result(crowd)
+    result.listener_cpu_pct.append(seen["cpu_pct"])
+    received = 0
+    for created, order_id, arrivals in seen["events"].values():
+        if order_id not in answered:
+            continue  # not one of the lag phase's orders
+        received += len(arrivals)
+        result.lags_ms += [(t - created) * 1000 for t in arrivals]
+        result.lags_from_201_ms += [(t - answered[order_id]) * 1000 for t in arrivals]
     expected = result.lag_sent * opts.sse_clients
     result.notes.append(
         f"lag phase: {result.lag_sent} orders x {opts.sse_clients} clients, "
-        f"{seen['events']}/{expected} received"
+        f"{received}/{expected} received; p50/p99 lag from created_at "
+        f"{_pct(result.lags_ms, 0.5):.0f}/{_pct(result.lags_ms, 0.99):.0f} ms, from the 201 "
+        f"{_pct(result.lags_from_201_ms, 0.5):.0f}/{_pct(result.lags_from_201_ms, 0.99):.0f} ms; "
+        f"crowd CPU % per process {seen['cpu_pct']}; server CPU "
+        f"{lag_cpu / max(1, result.lag_sent):.2f} ms/order at {opts.rate:g}/s"
     )
-    if seen["events"] < expected:
-        result.errors += expected - int(seen["events"])
+    if received < expected:
+        result.errors += expected - received
     return result
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 def markdown(results: Sequence[Result], title: str) -> str:
@@ -401,6 +480,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=100.0, help="orders/s of the lag phase")
     p.add_argument("--lag-seconds", type=float, default=10.0)
     p.add_argument("--sse-clients", type=int, default=200)
+    p.add_argument("--sse-procs", type=int, default=4, help="processes the clients share")
     p.add_argument("--only", default="webhooks,sse")
     p.add_argument("--embedded", action="store_true", help="SQLite, no Redis, jobs in-process")
     p.add_argument(
@@ -411,6 +491,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         ".py), so its CPU per order is the run's alone; shared: the machine's, unpinned",
     )
     p.add_argument("--orderly-command", default="uv run orderly")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra APP_* setting for the server (repeatable), e.g. APP_LIVE_COALESCE_MS=50",
+    )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p.parse_args(argv)
 
@@ -436,6 +523,11 @@ def _config(opts: argparse.Namespace, stack: ExitStack, meters: Meters) -> Order
         "APP_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
         "APP_PLAN_LIMITS": json.dumps(PLAN_LIMITS),
     }
+    for pair in opts.server_env:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise BenchError(f"--server-env takes KEY=VALUE, got {pair!r}")
+        env[key] = value
     if opts.embedded:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="orderly-events-"))
         url, prefix = f"sqlite+aiosqlite:///{tmp}/bench.db", None

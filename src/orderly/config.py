@@ -243,6 +243,9 @@ class Settings(BaseSettings):
     # Events waiting for one connection before a WebSocket is closed with 1013 (an SSE
     # stream re-reads from the database instead): never buffered without bound.
     live_max_pending_events: int = Field(default=1000, ge=1)
+    # Events arriving within this window are fanned out together: one wake-up and one
+    # write per stream for all of them (live.hub). 0: each at once.
+    live_coalesce_ms: float = Field(default=50.0, ge=0, le=1000)
 
     @field_validator("webhook_retry_schedule")
     @classmethod

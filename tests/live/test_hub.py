@@ -3,6 +3,7 @@ tells a gap from events it merely does not want."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from orderly.events.sinks import PublishedEvent
@@ -118,3 +119,36 @@ def test_an_event_is_serialized_once_as_its_object_and_its_sse_frame() -> None:
     assert event.frame == f"id: 42\nevent: order.created\ndata: {event.text}\n\n".encode()
     assert '"seq":42' in event.text
     assert '"created_at":"2026-12-07T00:00:00Z"' in event.text
+
+
+def _published(seq: int) -> PublishedEvent:
+    return PublishedEvent(
+        id=f"evt_{seq}",
+        seq=seq,
+        tenant_id="ten_a",
+        type="order.created",
+        subject_id="ord_x",
+        created_at=datetime(2026, 12, 7, tzinfo=UTC),
+        data={"id": "ord_x"},
+    )
+
+
+async def test_events_within_the_coalescing_window_reach_a_stream_in_one_wake_up() -> None:
+    hub = LiveHub(None, channel="unused", max_pending=10, coalesce_seconds=0.05)
+    with hub.subscribe("ten_a", _everything) as subscription:
+        for seq in (1, 2, 3):
+            await hub.publish([_published(seq)])
+        assert subscription.pending == 0  # held until the window ends
+        async with asyncio.timeout(5):
+            got = await subscription.next()
+        assert not isinstance(got, Signal)
+        assert [(event.seq, chain) for event, chain in got] == [(1, 1), (2, 1), (3, 1)]
+
+
+async def test_stopping_the_hub_releases_what_the_window_still_held() -> None:
+    hub = LiveHub(None, channel="unused", max_pending=10, coalesce_seconds=60)
+    with hub.subscribe("ten_a", _everything) as subscription:
+        await hub.publish([_published(1)])
+        assert subscription.pending == 0
+        await hub.stop()
+        assert subscription.pending == 1

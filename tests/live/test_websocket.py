@@ -1,5 +1,6 @@
 """GET /api/v1/ws over a real socket: authenticated before accept, subscribe / after /
-ping, member isolation, 1013 for a client that cannot keep up, 4001 on expiry."""
+ping, member isolation, 1013 for a client that cannot keep up, 4001 on expiry and on
+revocation of the API key it acts for."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from orderly.auth.tokens import AccessTokenCodec
 from orderly.config import Settings
 from orderly.core.identity import Role
+from orderly.live.credentials import KEY_WATCH
 from tests.conftest import make_settings
 from tests.live.conftest import (
     WAIT_SECONDS,
@@ -28,7 +31,7 @@ from tests.live.conftest import (
     publish,
     wait_for,
 )
-from tests.support.api import add_api_key, add_user, key_headers
+from tests.support.api import add_api_key, add_user, key_headers, place_order
 from tests.support.publisher import record_events
 from tests.support.services import Backend
 
@@ -195,6 +198,80 @@ async def test_a_socket_is_closed_with_4001_when_its_access_token_expires(
         await websocket.send('{"type": "subscribe"}')
         assert await _close_code(websocket) == 4001
     await wait_for(lambda: hub_of(app).size == 0, "subscription released")
+
+
+async def test_a_socket_is_closed_with_4001_when_its_api_key_expires(
+    client: httpx.AsyncClient, app: FastAPI, live_server: str
+) -> None:
+    shop = await open_shop(client)
+    soon = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
+    created = await client.post(
+        "/api/v1/api-keys",
+        headers=shop.owner.headers,
+        json={"name": "short", "scopes": ["read:orders"], "expires_at": soon},
+    )
+    assert created.status_code == 201, created.text
+    async with socket_to(live_server, key_headers(created.json()["key"])) as websocket:
+        await websocket.send('{"type": "subscribe"}')
+        assert await _close_code(websocket) == 4001
+    await wait_for(lambda: hub_of(app).size == 0, "subscription released")
+
+
+async def _revoked_while_connected(
+    client: httpx.AsyncClient, app: FastAPI, live_server: str, *, with_ticket: bool
+) -> int | None:
+    """Connect with a new API key (its header, or a ticket it asked for), subscribe,
+    revoke the key; the close code the socket got."""
+    shop = await open_shop(client)
+    key = await add_api_key(client, shop.owner, ["read:orders"])
+    headers: dict[str, str] | None = key_headers(key["key"])
+    query = ""
+    if with_ticket:
+        query, headers = f"ticket={await _ticket(client, key_headers(key['key']))}", None
+    key_watch = container_of_app(app)[KEY_WATCH]
+    async with socket_to(live_server, headers, query) as websocket:
+        await websocket.send('{"type": "subscribe"}')
+        await wait_for(lambda: hub_of(app).size == 1, "subscribed")
+        assert key_watch.size == 1
+        revoked = await client.delete(f"/api/v1/api-keys/{key['id']}", headers=shop.owner.headers)
+        assert revoked.status_code == 204, revoked.text
+        code = await _close_code(websocket)
+    await wait_for(lambda: hub_of(app).size == 0, "subscription released")
+    assert key_watch.size == 0
+    return code
+
+
+async def test_a_socket_is_closed_with_4001_when_its_api_key_is_revoked(
+    client: httpx.AsyncClient, app: FastAPI, live_server: str
+) -> None:
+    assert await _revoked_while_connected(client, app, live_server, with_ticket=False) == 4001
+
+
+async def test_a_socket_opened_with_a_keys_ticket_is_closed_with_4001_when_the_key_is_revoked(
+    client: httpx.AsyncClient, app: FastAPI, live_server: str
+) -> None:
+    assert await _revoked_while_connected(client, app, live_server, with_ticket=True) == 4001
+
+
+async def test_revoking_another_key_leaves_the_socket_open(
+    client: httpx.AsyncClient, app: FastAPI, live_server: str
+) -> None:
+    shop = await open_shop(client)
+    kept = await add_api_key(client, shop.owner, ["read:orders"], name="kept")
+    other = await add_api_key(client, shop.owner, ["read:orders"], name="other")
+    async with socket_to(live_server, key_headers(kept["key"])) as websocket:
+        await websocket.send('{"type": "subscribe"}')
+        await wait_for(lambda: hub_of(app).size == 1, "subscribed")
+        revoked = await client.delete(
+            f"/api/v1/api-keys/{other['id']}", headers=shop.owner.headers
+        )
+        assert revoked.status_code == 204, revoked.text
+        await websocket.send('{"type": "ping"}')
+        assert await _receive(websocket) == {"type": "pong"}
+        placed = await place_order(client, shop.owner.headers, [(shop.item_id, 1)])
+        assert placed.status_code == 201, placed.text
+        await publish(app)
+        assert (await _receive(websocket))["type"] == "order.created"
 
 
 async def test_a_client_that_stops_reading_is_closed_with_1013_not_buffered(

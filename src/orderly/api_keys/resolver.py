@@ -90,6 +90,12 @@ class ApiKeyResolver:
         except Exception as exc:
             self._failures.record("enqueue_job", exc, job=RECORD_USE)
 
+    async def expires_at(self, credential: str) -> float | None:
+        resolved = await self.resolve(credential)
+        if resolved is None or resolved.expires_at is None:
+            return None
+        return resolved.expires_at.timestamp()
+
     async def resolve(self, raw: str) -> ResolvedKey | None:
         if not raw.startswith(KEY_PREFIX):
             return None

@@ -28,6 +28,9 @@ KEY_PREFIX = "sk_"
 VISIBLE_PREFIX_LENGTH = 11  # "sk_" + 8 characters
 CURSOR_KIND = "api-keys"
 REVOKED_TOPIC = "api-key"  # InvalidationBus topic; payload: the key's SHA-256
+# InvalidationBus topic; payload: the key's id. For what outlives a request: a connected
+# WebSocket knows its key's id (also when it came in with a ticket), not its hash.
+REVOKED_KEY_ID_TOPIC = "api-key-id"
 # last_used_at is informational; refreshing it at most this often keeps API-key
 # requests from turning into a write each.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -77,11 +80,15 @@ class ApiKeyService:
             raise ApiKeyNotFoundError(key_id)
         key.revoked_at = utcnow()
         await self.uow.session.flush()
-        key_hash = key.key_hash
+        key_hash, revoked_id = key.key_hash, key.id
         # Only once the revocation is committed may caches forget the key; sooner, a
         # concurrent request could cache it again from the not-yet-revoked row.
         self.uow.after_commit(
             lambda: self.bus.publish(REVOKED_TOPIC, key_hash), name="evict_revoked_api_key"
+        )
+        self.uow.after_commit(
+            lambda: self.bus.publish(REVOKED_KEY_ID_TOPIC, revoked_id),
+            name="close_revoked_api_key_connections",
         )
         return key
 

@@ -28,3 +28,9 @@ class BearerTokens:
         if await self.revocations.is_revoked(claims.user_id, claims.generation):
             raise InvalidTokenError("The access token was revoked; log in or refresh again.")
         return Principal(tenant_id=claims.tenant_id, user_id=claims.user_id, role=claims.role)
+
+    async def expires_at(self, credential: str) -> float | None:
+        try:
+            return self.codec.verify(credential).expires_at
+        except TokenRejected:
+            return None

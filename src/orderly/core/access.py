@@ -108,6 +108,11 @@ class Authenticator(Protocol):
         """The principal behind ``credential``, or an ``UnauthorizedError``."""
         ...
 
+    async def expires_at(self, credential: str) -> float | None:
+        """When ``credential`` stops being accepted (epoch seconds); None if it does
+        not expire or is not valid. For what outlives a request (a WebSocket)."""
+        ...
+
 
 BEARER_TOKENS: Key[Authenticator] = Key("access.bearer_tokens")
 API_KEYS: Key[Authenticator] = Key("access.api_keys")

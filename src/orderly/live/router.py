@@ -128,7 +128,7 @@ async def create_ticket(request: Request, streams: Streams, response: Response) 
     streams.feed(None)  # 403 now rather than a refused socket later
     container = container_of(request)
     ticket = await container[WS_TICKETS].issue(
-        streams.principal, credential_expiry(request, container)
+        streams.principal, await credential_expiry(request, container)
     )
     response.headers["Cache-Control"] = "no-store"  # a credential (RFC 6749 5.1)
     return TicketRead(ticket=ticket, expires_in=TICKET_TTL_SECONDS)

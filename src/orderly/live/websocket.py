@@ -9,7 +9,7 @@ subscribe replaces the previous one) and ``{"type": "ping"}`` (answered ``{"type
 "pong"}``). Server messages: each event object, and ``{"type": "error", "code",
 "detail"}``. Closed with 1013 when more than ``max_pending_events`` events wait for a
 client that does not read, and with 4001 when the credential it connected with
-expires.
+expires or (an API key) is revoked (``credentials.KeyWatch``).
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ from fastapi import WebSocket
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from orderly.auth.tokens import ACCESS_TOKENS
-from orderly.auth.tokens import InvalidTokenError as TokenRejected
-from orderly.core.access import authenticate
+from orderly.core.access import API_KEYS, BEARER_TOKENS, authenticate
 from orderly.core.container import Container, container_of
 from orderly.core.errors import AppError
 from orderly.core.identity import Principal
+from orderly.live.credentials import KEY_WATCH
 from orderly.live.exceptions import InvalidTypeFilterError
 from orderly.live.filters import MAX_PATTERNS, TypePatterns
 from orderly.live.service import StreamService
@@ -46,15 +45,17 @@ MAX_MESSAGE_CHARS = 4096
 CLOSE_TIMEOUT_SECONDS = 5.0
 
 
-def credential_expiry(conn: HTTPConnection, container: Container) -> float | None:
-    """When the bearer token of ``conn`` expires (epoch seconds); None for API keys."""
+async def credential_expiry(conn: HTTPConnection, container: Container) -> float | None:
+    """When the credential of ``conn`` expires (epoch seconds), read the way
+    ``core.access.authenticate`` picks it: a bearer token, else an API key with an
+    ``expires_at``; None when it does not expire."""
     scheme, _, token = (conn.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    try:
-        return container[ACCESS_TOKENS].verify(token.strip()).expires_at
-    except TokenRejected:
-        return None
+    if scheme.lower() == "bearer" and token.strip():
+        return await container[BEARER_TOKENS].expires_at(token.strip())
+    api_key = conn.headers.get("x-api-key")
+    if api_key:
+        return await container[API_KEYS].expires_at(api_key)
+    return None
 
 
 async def _authenticate(websocket: WebSocket, container: Container) -> Redeemed | None:
@@ -65,7 +66,7 @@ async def _authenticate(websocket: WebSocket, container: Container) -> Redeemed 
         principal = await authenticate(websocket)
     except AppError:
         return None
-    return Redeemed(principal, credential_expiry(websocket, container))
+    return Redeemed(principal, await credential_expiry(websocket, container))
 
 
 async def serve_socket(websocket: WebSocket) -> None:
@@ -121,6 +122,15 @@ class SocketSession:
         self._pump: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
+        key_watch = self.streams.container[KEY_WATCH]
+        with key_watch.watch(self.principal.api_key_id, self._revoked):
+            await self._run()
+
+    def _revoked(self) -> None:
+        self._close_with = (TOKEN_EXPIRED, "credential revoked")
+        self._ending.set()
+
+    async def _run(self) -> None:
         receiver = asyncio.create_task(self._receive())
         ending = asyncio.create_task(self._ending.wait())
         timeout = None if self.expires_at is None else max(0.0, self.expires_at - time.time())
