@@ -81,6 +81,12 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         # each waiting worker slot holds a Redis connection.
         "worker_in_process": True,
         "worker_concurrency": 2,
+        # The suite runs two xdist workers and server subprocesses on two cores: an event
+        # loop can starve for seconds, and the production default of 2 s then fails a
+        # Redis call that was never slow (REDIS_UNAVAILABLE on a bearer token's check,
+        # seen once in CI). The outage tests set their own short timeouts.
+        "redis_socket_timeout_seconds": 5.0,
+        "redis_connect_timeout_seconds": 5.0,
         # Test receivers listen on loopback; the SSRF guard's own tests turn this off.
         "webhook_allow_private_networks": True,
     }
