@@ -403,7 +403,16 @@ def _stable(headers: httpx.Headers) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=101", "limit=007", "limit=%EF%BC%95", "limit=", "limit=2.0", "cursor=x"],
+    [
+        "limit=0",
+        "limit=101",
+        "limit=007",
+        "limit=%EF%BC%95",
+        "limit=",
+        "limit=2.0",
+        "cursor=x",
+        "cursor=",
+    ],
 )
 async def test_a_query_the_direct_read_leaves_is_answered_as_the_route_answers_it(
     client: httpx.AsyncClient, query: str
